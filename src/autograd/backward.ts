@@ -1,0 +1,56 @@
+// backward(): walks the recorded graph in reverse topological order and runs each op's backward rule.
+import type { Tensor } from '../tensor/tensor.js';
+import { ArgumentError, fmtShape } from '../tensor/errors.js';
+
+/**
+ * Reverse-mode sweep from `root`. The graph is freed as it is consumed (as PyTorch without retain_graph):
+ * intermediate gradients and backward closures are dropped so their buffers can be collected.
+ */
+export function backward(root: Tensor, grad?: Float32Array): void {
+  if (!root.requiresGrad) {
+    throw new ArgumentError(`backward: tensor of shape ${fmtShape(root.shape)} does not require grad (was it computed inside noGrad, or from inputs without requiresGrad?)`);
+  }
+  if (grad === undefined) {
+    if (root.size !== 1) throw new ArgumentError(`backward: without a gradient argument the tensor must hold one value, got shape ${fmtShape(root.shape)}`);
+    grad = new Float32Array([1]);
+  } else if (grad.length !== root.size) {
+    throw new ArgumentError(`backward: gradient has ${grad.length} values, tensor of shape ${fmtShape(root.shape)} has ${root.size}`);
+  }
+  const order = topoOrder(root);
+  const g = root.gradBuffer();
+  for (let i = 0; i < g.length; i++) g[i] += grad[i];
+  for (let i = order.length - 1; i >= 0; i--) {
+    const t = order[i];
+    const fn = t.backwardFn;
+    if (fn === null) continue;
+    if (t.grad !== null) fn(t.grad);
+    // Free the consumed node: non-leaf grads are not kept (PyTorch semantics) and the closure holds saved buffers.
+    t.grad = null;
+    t.backwardFn = null;
+    t.parents = [];
+  }
+}
+
+/** Iterative DFS post-order over nodes that require grad (recursion would overflow on deep nets). */
+function topoOrder(root: Tensor): Tensor[] {
+  const order: Tensor[] = [];
+  const seen = new Set<Tensor>();
+  const stack: [Tensor, number][] = [[root, 0]];
+  seen.add(root);
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    const [t, i] = top;
+    if (i < t.parents.length) {
+      top[1] = i + 1;
+      const p = t.parents[i];
+      if (p.requiresGrad && !seen.has(p)) {
+        seen.add(p);
+        stack.push([p, 0]);
+      }
+    } else {
+      stack.pop();
+      order.push(t);
+    }
+  }
+  return order;
+}

@@ -1,0 +1,25 @@
+// Recording an op on the graph: attaches parents and a backward rule to its output when grad is on.
+import type { BackwardFn, Tensor } from '../tensor/tensor.js';
+import { isGradEnabled } from './grad-mode.js';
+
+/** True when an op over these inputs must record a backward rule. */
+export function needsGrad(...inputs: (Tensor | null | undefined)[]): boolean {
+  if (!isGradEnabled()) return false;
+  for (const t of inputs) if (t && t.requiresGrad) return true;
+  return false;
+}
+
+/**
+ * Marks `out` as produced by `op` from `parents`. When grad is off or no parent requires grad
+ * the rule is not attached (and its saved buffers are not kept alive).
+ */
+export function record(out: Tensor, op: string, parents: (Tensor | null | undefined)[], fn: BackwardFn): Tensor {
+  out.op = op;
+  const ps = parents.filter((p): p is Tensor => !!p);
+  if (needsGrad(...ps)) {
+    out.requiresGrad = true;
+    out.parents = ps;
+    out.backwardFn = fn;
+  }
+  return out;
+}

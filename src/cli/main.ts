@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+// The bnlab command: parses arguments and hands off to the library; one file per subcommand.
+import { Command, CommanderError } from 'commander';
+import { BnlabError } from '../tensor/errors.js';
+import { registerInfo } from './info.js';
+import { registerDemo } from './demo.js';
+
+const program = new Command();
+program
+  .name('bnlab')
+  .description('Batch Normalization from scratch: a TypeScript training engine and a lab that measures what BN does.')
+  .showHelpAfterError('(run bnlab --help for usage)')
+  .exitOverride();
+
+registerInfo(program);
+registerDemo(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode;
+  } else if (err instanceof BnlabError) {
+    console.error(`bnlab: ${err.message}`);
+    process.exitCode = 2;
+  } else {
+    throw err;
+  }
+}

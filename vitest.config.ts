@@ -1,0 +1,11 @@
+// Vitest config: unit tests under test/, in forked processes (native modules like koffi stay isolated).
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    pool: 'forks',
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+  },
+});
