@@ -1,0 +1,12 @@
+// bnlab's public API: tensors, autograd, ops, modules, initializers, optimizers, kernels and data.
+export { Tensor, numel } from './tensor/tensor.js';
+export { tensor, zeros, ones, full, arange, randn, rand } from './tensor/create.js';
+export { Rng, manualSeed, getRng } from './tensor/rng.js';
+export { BnlabError, ShapeError, ArgumentError, NonFiniteError } from './tensor/errors.js';
+export { noGrad, isGradEnabled } from './autograd/grad-mode.js';
+export * from './ops/index.js';
+export * from './nn/index.js';
+export * from './optim/index.js';
+export type { Kernels, BackendName } from './kernels/kernels.js';
+export { kernels, setBackend, backendInfo, availableBackends } from './kernels/select.js';
+import './kernels/blas/index.js';

@@ -1,0 +1,92 @@
+// Parameter-free layers: activations, pooling, flatten, dropout, identity.
+import { relu, sigmoid, tanh, softmax } from '../ops/activation.js';
+import { maxPool2d, avgPool2d } from '../ops/pool.js';
+import { flatten } from '../ops/shape.js';
+import { dropout } from '../ops/dropout.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { check } from '../tensor/errors.js';
+import { getRng, type Rng } from '../tensor/rng.js';
+import { Module } from './module.js';
+
+/** max(x, 0) */
+export class ReLU extends Module {
+  forward(x: Tensor): Tensor {
+    return relu(x);
+  }
+}
+
+/** 1 / (1 + e^-x) */
+export class Sigmoid extends Module {
+  forward(x: Tensor): Tensor {
+    return sigmoid(x);
+  }
+}
+
+/** tanh(x) */
+export class Tanh extends Module {
+  forward(x: Tensor): Tensor {
+    return tanh(x);
+  }
+}
+
+/** softmax along `dim` (default last). */
+export class Softmax extends Module {
+  constructor(readonly dim = -1) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return softmax(x, this.dim);
+  }
+}
+
+/** Returns its input. */
+export class Identity extends Module {
+  forward(x: Tensor): Tensor {
+    return x;
+  }
+}
+
+/** (N, d1, d2, ...) -> (N, d1*d2*...) by default. */
+export class Flatten extends Module {
+  constructor(readonly startDim = 1, readonly endDim = -1) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return flatten(x, this.startDim, this.endDim);
+  }
+}
+
+/** Max pooling over k x k windows (stride defaults to k). */
+export class MaxPool2d extends Module {
+  constructor(readonly kernelSize: number, readonly opts: { stride?: number; padding?: number } = {}) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return maxPool2d(x, this.kernelSize, this.opts);
+  }
+}
+
+/** Average pooling over k x k windows (stride defaults to k). */
+export class AvgPool2d extends Module {
+  constructor(readonly kernelSize: number, readonly opts: { stride?: number; padding?: number } = {}) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return avgPool2d(x, this.kernelSize, this.opts);
+  }
+}
+
+/** Inverted dropout with probability p (default 0.5), active only in training mode. */
+export class Dropout extends Module {
+  readonly p: number;
+  private readonly rng: Rng;
+  constructor(p = 0.5, opts: { rng?: Rng } = {}) {
+    super();
+    check(typeof p === 'number' && p >= 0 && p < 1, `Dropout: p must be in [0, 1), got ${String(p)}`);
+    this.p = p;
+    this.rng = opts.rng ?? getRng();
+  }
+  forward(x: Tensor): Tensor {
+    return dropout(x, this.p, this.training, this.rng);
+  }
+}

@@ -1,0 +1,27 @@
+// Dropout: zeroes each value with probability p in training and scales the rest by 1/(1-p); identity in eval.
+import { record } from '../autograd/record.js';
+import { Tensor } from '../tensor/tensor.js';
+import { ArgumentError } from '../tensor/errors.js';
+import { getRng, type Rng } from '../tensor/rng.js';
+import { expectTensor } from './util.js';
+
+/** Inverted dropout: y = x * mask / (1 - p), mask ~ Bernoulli(1 - p). Identity when not training or p = 0. */
+export function dropout(x: Tensor, p = 0.5, training = true, rng: Rng = getRng()): Tensor {
+  expectTensor('dropout', 'x', x);
+  if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new ArgumentError(`dropout: p must be in [0, 1), got ${String(p)}`);
+  if (!training || p === 0) return x;
+  const n = x.size;
+  const mask = new Float32Array(n);
+  const scale = 1 / (1 - p);
+  const xd = x.data;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const m = rng.uniform() >= p ? scale : 0;
+    mask[i] = m;
+    out[i] = xd[i] * m;
+  }
+  return record(new Tensor(out, x.shape), 'dropout', [x], (g) => {
+    const gx = x.gradBuffer();
+    for (let i = 0; i < n; i++) gx[i] += g[i] * mask[i];
+  });
+}

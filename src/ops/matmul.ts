@@ -1,0 +1,62 @@
+// matmul and linear: GEMMs forward and backward; backward uses transpose flags, never materialized transposes.
+import { record } from '../autograd/record.js';
+import { kernels } from '../kernels/select.js';
+import { Tensor } from '../tensor/tensor.js';
+import { ShapeError, fmtShape } from '../tensor/errors.js';
+import { expectTensor } from './util.js';
+
+/** Matrix product of (m, k) and (k, n). dA = dY B^T, dB = A^T dY. */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  expectTensor('matmul', 'a', a);
+  expectTensor('matmul', 'b', b);
+  if (a.ndim !== 2 || b.ndim !== 2 || a.shape[1] !== b.shape[0]) {
+    throw new ShapeError(`matmul: expected (m, k) and (k, n), got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
+  }
+  const [m, k] = a.shape;
+  const n = b.shape[1];
+  const out = new Float32Array(m * n);
+  const K = kernels();
+  K.gemm(false, false, m, n, k, 1, a.data, k, b.data, n, 0, out, n);
+  return record(new Tensor(out, [m, n]), 'matmul', [a, b], (g) => {
+    if (a.requiresGrad) K.gemm(false, true, m, k, n, 1, g, n, b.data, n, 1, a.gradBuffer(), k);
+    if (b.requiresGrad) K.gemm(true, false, k, n, m, 1, a.data, k, g, n, 1, b.gradBuffer(), n);
+  });
+}
+
+/**
+ * y = x W^T + b, PyTorch's layout: x (N, in), W (out, in), b (out) or null.
+ * dx = dy W, dW += dy^T x, db += sum over rows of dy.
+ */
+export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
+  expectTensor('linear', 'x', x);
+  expectTensor('linear', 'weight', weight);
+  if (weight.ndim !== 2) throw new ShapeError(`linear: weight must be (out_features, in_features), got ${fmtShape(weight.shape)}`);
+  const [outF, inF] = weight.shape;
+  if (x.ndim !== 2 || x.shape[1] !== inF) {
+    throw new ShapeError(`linear: expected input of shape (N, ${inF}), got ${fmtShape(x.shape)}`);
+  }
+  if (bias !== null && (bias.ndim !== 1 || bias.shape[0] !== outF)) {
+    throw new ShapeError(`linear: bias must have shape [${outF}], got ${fmtShape(bias.shape)}`);
+  }
+  const n = x.shape[0];
+  const out = new Float32Array(n * outF);
+  if (bias !== null) {
+    // Start from the broadcast bias and accumulate the product into it (beta = 1): one pass fewer.
+    const bd = bias.data;
+    for (let i = 0; i < n; i++) out.set(bd, i * outF);
+  }
+  const K = kernels();
+  K.gemm(false, true, n, outF, inF, 1, x.data, inF, weight.data, inF, bias !== null ? 1 : 0, out, outF);
+  return record(new Tensor(out, [n, outF]), 'linear', [x, weight, bias], (g) => {
+    if (x.requiresGrad) K.gemm(false, false, n, inF, outF, 1, g, outF, weight.data, inF, 1, x.gradBuffer(), inF);
+    if (weight.requiresGrad) K.gemm(true, false, outF, inF, n, 1, g, outF, x.data, inF, 1, weight.gradBuffer(), inF);
+    if (bias !== null && bias.requiresGrad) {
+      const gb = bias.gradBuffer();
+      for (let j = 0; j < outF; j++) {
+        let s = 0;
+        for (let i = 0; i < n; i++) s += g[i * outF + j];
+        gb[j] += s;
+      }
+    }
+  });
+}
