@@ -1,0 +1,165 @@
+# The bench workloads in PyTorch (same shapes as bench/workloads.ts); one-shot CLI or a line server for alternation.
+"""Usage:
+  /usr/bin/python3 bench/reference/workloads.py W1 --threads 1 --reps 5     # prints {"id", "ms": [per-rep ms/iter], ...}
+  /usr/bin/python3 bench/reference/workloads.py --serve --threads 1         # reads {"id", "iters"} lines, answers {"id", "ms"}
+Ids: W1..W5 as in bench/workloads.ts, GEMM (sgemm 256x784x256 via torch.mm).
+Threads are fixed before torch loads (OMP/OpenBLAS read their env at start) and again through the APIs.
+"""
+import argparse
+import ctypes
+import json
+import os
+import sys
+import time
+
+
+def parse_threads(argv):
+    for i, a in enumerate(argv):
+        if a == "--threads" and i + 1 < len(argv):
+            return argv[i + 1]
+        if a.startswith("--threads="):
+            return a.split("=", 1)[1]
+    return "1"
+
+
+# Must happen before `import torch`: OpenMP and OpenBLAS size their pools from the environment at load time.
+_threads = parse_threads(sys.argv[1:])
+os.environ["OMP_NUM_THREADS"] = _threads
+os.environ["OPENBLAS_NUM_THREADS"] = _threads
+os.environ["MKL_NUM_THREADS"] = _threads
+
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+
+def openblas_info(threads):
+    """Pins OpenBLAS's threads (torch.set_num_threads does not reach it) and names its kernel core."""
+    try:
+        lib = ctypes.CDLL("libopenblas.so.0")  # the instance torch already loaded through libblas.so.3
+        lib.openblas_set_num_threads(int(threads))
+        lib.openblas_get_corename.restype = ctypes.c_char_p
+        return {"openblas_core": lib.openblas_get_corename().decode(), "openblas_threads": lib.openblas_get_num_threads()}
+    except (OSError, AttributeError):
+        return {"openblas_core": None}
+
+
+def mlp(widths, act):
+    """Linear -> BatchNorm1d -> activation for each hidden layer, then a Linear head (PyTorch default init)."""
+    layers = []
+    for a, b in zip(widths[:-2], widths[1:-1]):
+        layers += [nn.Linear(a, b), nn.BatchNorm1d(b), act()]
+    layers.append(nn.Linear(widths[-2], widths[-1]))
+    return nn.Sequential(*layers)
+
+
+def cnn():
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(3136, 10),
+    )
+
+
+def train_step_fn(model, x, y, lr):
+    """One SGD step as in the bnlab workload: zero grads, forward, cross-entropy, backward, step."""
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    model.train()
+
+    def step():
+        opt.zero_grad(set_to_none=True)  # as bnlab: gradients are freed, not zero-filled
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+
+    return step
+
+
+def build(wid):
+    """Returns a zero-argument callable doing one iteration of workload `wid`."""
+    g = torch.Generator().manual_seed(0)
+    if wid == "W1":
+        m = mlp([784, 100, 100, 100, 10], nn.Sigmoid)
+        return train_step_fn(m, torch.rand(60, 784, generator=g), torch.randint(0, 10, (60,), generator=g), 0.5)
+    if wid == "W2":
+        m = mlp([784, 256, 256, 256, 10], nn.ReLU)
+        return train_step_fn(m, torch.rand(128, 784, generator=g), torch.randint(0, 10, (128,), generator=g), 0.1)
+    if wid == "W3":
+        return train_step_fn(cnn(), torch.rand(64, 1, 28, 28, generator=g), torch.randint(0, 10, (64,), generator=g), 0.05)
+    if wid == "W4":
+        bn = nn.BatchNorm2d(64).train()
+        x = torch.randn(64, 64, 28, 28, generator=g).requires_grad_()
+        dy = torch.randn(64, 64, 28, 28, generator=g)
+
+        def step():
+            x.grad = None
+            bn.weight.grad = None
+            bn.bias.grad = None
+            bn(x).backward(dy)
+
+        return step
+    if wid == "W5":
+        m = mlp([784, 256, 256, 256, 10], nn.ReLU).eval()
+        x = torch.rand(1024, 784, generator=g)
+
+        def step():
+            with torch.no_grad():
+                m(x)
+
+        return step
+    if wid == "GEMM":
+        a = torch.randn(256, 784, generator=g)
+        b = torch.randn(784, 256, generator=g)
+        c = torch.empty(256, 256)
+        return lambda: torch.mm(a, b, out=c)
+    raise SystemExit(f"unknown workload {wid}")
+
+
+def time_iters(step, iters):
+    """Milliseconds per iteration over `iters` back-to-back iterations."""
+    t0 = time.perf_counter()
+    for _ in range(iters):
+        step()
+    return (time.perf_counter() - t0) * 1e3 / iters
+
+
+def serve(threads):
+    """Line protocol for the runner: one JSON request per line, one JSON answer per line; models are cached."""
+    cache = {}
+    print(json.dumps({"ready": True, "torch": torch.__version__, "threads": torch.get_num_threads(), **openblas_info(threads)}), flush=True)
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        req = json.loads(line)
+        wid = req["id"]
+        if wid not in cache:
+            cache[wid] = build(wid)
+        ms = time_iters(cache[wid], int(req.get("iters", 1)))
+        print(json.dumps({"id": wid, "ms": ms}), flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("id", nargs="?", help="W1..W5 or GEMM")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--iters", type=int, default=0, help="iterations per rep (default: about 200 ms worth)")
+    ap.add_argument("--serve", action="store_true")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    if args.serve:
+        return serve(args.threads)
+    if not args.id:
+        ap.error("give a workload id or --serve")
+    info = openblas_info(args.threads)
+    step = build(args.id)
+    for _ in range(3):  # warm-up: allocator, OpenBLAS buffers, oneDNN primitive cache
+        step()
+    iters = args.iters or max(1, int(200 / max(time_iters(step, 3), 1e-3)))
+    ms = [time_iters(step, iters) for _ in range(args.reps)]
+    print(json.dumps({"id": args.id, "threads": args.threads, "iters": iters, "ms": ms,
+                      "median_ms": sorted(ms)[len(ms) // 2], "torch": torch.__version__, **info}))
+
+
+if __name__ == "__main__":
+    main()
