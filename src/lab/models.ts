@@ -1,0 +1,184 @@
+// Model builders for the lab: MLPs with a choice of normalization, activation, init and dropout, plus probes.
+import { Module } from '../nn/module.js';
+import { Linear } from '../nn/layers.js';
+import { Sequential } from '../nn/sequential.js';
+import { ReLU, Sigmoid, Tanh, Dropout } from '../nn/activation.js';
+import * as init from '../nn/init.js';
+import { BatchNorm1d, BatchRenorm1d, LayerNorm, GroupNorm } from '../nn/norm/index.js';
+import { Tensor } from '../tensor/tensor.js';
+import { Rng } from '../tensor/rng.js';
+import { ArgumentError } from '../tensor/errors.js';
+import { record } from '../autograd/record.js';
+
+export type ActivationName = 'sigmoid' | 'tanh' | 'relu';
+
+/** Normalization after each hidden Linear (before the activation, as the paper). */
+export type NormKind = 'none' | 'bn' | 'ghost' | 'renorm' | 'layer' | 'group' | 'noisy-bn';
+
+/** How hidden and output weights are drawn. 'default' is PyTorch's Linear init. */
+export type InitSpec = { kind: 'normal'; std: number } | { kind: 'xavier' } | { kind: 'kaiming' } | { kind: 'default' };
+
+export interface MlpSpec {
+  inputs: number;
+  hidden: number[];
+  classes: number;
+  activation: ActivationName;
+  norm: NormKind;
+  init: InitSpec;
+  /** Dropout probability after each hidden activation (0 = none). */
+  dropout?: number;
+  /** BN momentum (PyTorch convention, weight of the new batch; null = cumulative average). */
+  momentum?: number | null;
+  /** Ghost BN virtual batch size (norm 'ghost'). */
+  virtualBatchSize?: number;
+  /** Batch Renorm limits (norm 'renorm'); schedules live in the trial. */
+  rMax?: number;
+  dMax?: number;
+  /** GroupNorm groups (norm 'group'). */
+  groups?: number;
+  /** Noise of the noisy-BN ablation: shift ~ U(-a, a), scale ~ U(1, 1 + b), fresh every training step. */
+  noise?: { shift: number; scale: number };
+}
+
+/**
+ * Records the tensor flowing through it (the input of the next activation). Identity otherwise;
+ * enabled only while probing so the normal path keeps no references.
+ */
+export class Tap extends Module {
+  last: Tensor | null = null;
+  enabled = false;
+  forward(x: Tensor): Tensor {
+    if (this.enabled) this.last = x;
+    return x;
+  }
+}
+
+/**
+ * Santurkar et al.'s noisy BN: y * s + b with s, b random per unit and resampled every training forward,
+ * so the next layer's input distribution shifts at every step. Identity in eval.
+ */
+export class DistributionNoise extends Module {
+  constructor(readonly features: number, readonly shift: number, readonly scale: number, private readonly rng: Rng) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    if (!this.training) return x;
+    const f = this.features;
+    const s = new Float32Array(f);
+    const b = new Float32Array(f);
+    for (let j = 0; j < f; j++) {
+      s[j] = 1 + this.scale * this.rng.uniform();
+      b[j] = this.shift * (2 * this.rng.uniform() - 1);
+    }
+    const xd = x.data;
+    const out = new Float32Array(xd.length);
+    for (let i = 0; i < xd.length; i++) out[i] = xd[i] * s[i % f] + b[i % f];
+    return record(new Tensor(out, x.shape), 'distributionNoise', [x], (g) => {
+      const gx = x.gradBuffer();
+      for (let i = 0; i < g.length; i++) gx[i] += g[i] * s[i % f];
+    });
+  }
+}
+
+/** A built MLP: the model, its Linear layers in order, and a Tap before every activation. */
+export interface BuiltMlp {
+  model: Sequential;
+  linears: Linear[];
+  norms: Module[];
+  /** taps[i] sees the input of hidden layer i's activation (after normalization). */
+  taps: Tap[];
+}
+
+function activation(name: ActivationName): Module {
+  switch (name) {
+    case 'sigmoid':
+      return new Sigmoid();
+    case 'tanh':
+      return new Tanh();
+    case 'relu':
+      return new ReLU();
+    default: {
+      const never: never = name;
+      throw new ArgumentError(`unknown activation '${String(never)}' (expected sigmoid, tanh or relu)`);
+    }
+  }
+}
+
+function normLayer(spec: MlpSpec, width: number, rng: Rng): Module[] {
+  const momentum = spec.momentum === undefined ? 0.1 : spec.momentum;
+  switch (spec.norm) {
+    case 'none':
+      return [];
+    case 'bn':
+      return [new BatchNorm1d(width, { momentum })];
+    case 'ghost':
+      return [new BatchNorm1d(width, { momentum, virtualBatchSize: spec.virtualBatchSize ?? 16 })];
+    case 'renorm':
+      return [new BatchRenorm1d(width, { momentum, rMax: spec.rMax ?? 3, dMax: spec.dMax ?? 5 })];
+    case 'layer':
+      return [new LayerNorm([width])];
+    case 'group':
+      return [new GroupNorm(spec.groups ?? 4, width)];
+    case 'noisy-bn':
+      return [new BatchNorm1d(width, { momentum }), new DistributionNoise(width, spec.noise?.shift ?? 1, spec.noise?.scale ?? 1, rng.fork())];
+    default: {
+      const never: never = spec.norm;
+      throw new ArgumentError(`unknown norm '${String(never)}'`);
+    }
+  }
+}
+
+function initLinear(l: Linear, spec: InitSpec, act: ActivationName, rng: Rng): void {
+  switch (spec.kind) {
+    case 'default':
+      init.torchDefaultInit(l.weight, l.bias, rng);
+      return;
+    case 'normal':
+      init.normal(l.weight, { std: spec.std, rng });
+      break;
+    case 'xavier':
+      init.xavierNormal(l.weight, { gain: init.calculateGain(act), rng });
+      break;
+    case 'kaiming':
+      init.kaimingNormal(l.weight, { nonlinearity: act === 'relu' ? 'relu' : act, rng });
+      break;
+    default: {
+      const never: never = spec;
+      throw new ArgumentError(`unknown init ${JSON.stringify(never)}`);
+    }
+  }
+  if (l.bias !== null) init.zeros(l.bias);
+}
+
+/**
+ * inputs -> [Linear -> norm -> Tap -> activation -> dropout] x hidden -> Linear(classes).
+ * With a normalization the hidden Linear has no bias (beta replaces it, as the paper notes).
+ * All randomness comes from `seed`, so a trial is reproducible.
+ */
+export function buildMlp(spec: MlpSpec, seed: number): BuiltMlp {
+  const rng = new Rng(seed * 7919 + 17);
+  const layers: Module[] = [];
+  const linears: Linear[] = [];
+  const norms: Module[] = [];
+  const taps: Tap[] = [];
+  let width = spec.inputs;
+  for (const h of spec.hidden) {
+    const lin = new Linear(width, h, { bias: spec.norm === 'none', rng });
+    initLinear(lin, spec.init, spec.activation, rng);
+    linears.push(lin);
+    layers.push(lin);
+    const ns = normLayer(spec, h, rng);
+    norms.push(...ns);
+    layers.push(...ns);
+    const tap = new Tap();
+    taps.push(tap);
+    layers.push(tap, activation(spec.activation));
+    if (spec.dropout && spec.dropout > 0) layers.push(new Dropout(spec.dropout, { rng: rng.fork() }));
+    width = h;
+  }
+  const out = new Linear(width, spec.classes, { rng });
+  initLinear(out, spec.init, 'sigmoid', rng);
+  linears.push(out);
+  layers.push(out);
+  return { model: new Sequential(...layers), linears, norms, taps };
+}
