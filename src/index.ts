@@ -10,3 +10,4 @@ export * from './optim/index.js';
 export type { Kernels, BackendName } from './kernels/kernels.js';
 export { kernels, setBackend, backendInfo, availableBackends } from './kernels/select.js';
 import './kernels/blas/index.js';
+export * from './data/index.js';

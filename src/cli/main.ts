@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { BnlabError } from '../tensor/errors.js';
 import { registerInfo } from './info.js';
 import { registerDemo } from './demo.js';
+import { registerDatasets } from './datasets.js';
 
 const program = new Command();
 program
@@ -14,6 +15,7 @@ program
 
 registerInfo(program);
 registerDemo(program);
+registerDatasets(program);
 
 try {
   await program.parseAsync(process.argv);
