@@ -3,12 +3,15 @@ import type { Optimizer } from './optimizer.js';
 import { hyper } from './optimizer.js';
 import { ArgumentError } from '../tensor/errors.js';
 
-/** Base: counts steps and writes lr = factor(t) * initialLr. */
+/**
+ * Base: counts steps and writes lr = factor(t) * initialLr. Subclasses call apply() at the end of their
+ * constructor: from here their parameter properties (stepSize, tMax, ...) are not assigned yet, so factor(0)
+ * would read undefined and set lr to NaN.
+ */
 export abstract class LRSchedule {
   t = 0;
   constructor(readonly optimizer: Optimizer) {
     if (!optimizer || typeof optimizer !== 'object' || !('lr' in optimizer)) throw new ArgumentError('schedule: first argument must be an optimizer');
-    this.apply();
   }
   /** Multiplier of the initial learning rate at step t. */
   abstract factor(t: number): number;
@@ -17,7 +20,8 @@ export abstract class LRSchedule {
     this.t++;
     this.apply();
   }
-  private apply(): void {
+  /** Writes lr for the current step. */
+  protected apply(): void {
     this.optimizer.lr = this.optimizer.initialLr * this.factor(this.t);
   }
 }
@@ -28,6 +32,7 @@ export class StepLR extends LRSchedule {
     hyper('StepLR', 'stepSize', stepSize, 1);
     hyper('StepLR', 'gamma', gamma, 0);
     super(opt);
+    this.apply();
   }
   factor(t: number): number {
     return Math.pow(this.gamma, Math.floor(t / this.stepSize));
@@ -40,6 +45,7 @@ export class CosineLR extends LRSchedule {
     hyper('CosineLR', 'tMax', tMax, 1);
     hyper('CosineLR', 'etaMin', etaMin, 0);
     super(opt);
+    this.apply();
   }
   factor(t: number): number {
     const lr0 = this.optimizer.initialLr;
@@ -55,6 +61,7 @@ export class LinearWarmup extends LRSchedule {
     hyper('LinearWarmup', 'warmupSteps', warmupSteps, 1);
     hyper('LinearWarmup', 'startFactor', startFactor, 0, 1);
     super(opt);
+    this.apply();
   }
   factor(t: number): number {
     return this.startFactor + ((1 - this.startFactor) * Math.min(t, this.warmupSteps)) / this.warmupSteps;
