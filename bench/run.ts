@@ -19,10 +19,12 @@ interface Options {
   backend?: 'ts' | 'blas';
   /** Milliseconds of work per repetition; iterations per rep are calibrated to it. */
   repMs: number;
+  /** Pause between the two sides, so the other side's idle BLAS/OpenMP threads stop spinning first. */
+  settleMs?: number;
 }
 
 const USAGE = `usage: npm run bench -- [--threads N] [--reps N] [--json FILE] [--only W1,W3] [--backend ts|blas]
-                        [--python PATH] [--no-pytorch] [--rep-ms MS]`;
+                        [--python PATH] [--no-pytorch] [--rep-ms MS] [--settle-ms MS]`;
 
 function parseArgs(argv: string[]): Options {
   const o: Options = {
@@ -48,6 +50,7 @@ function parseArgs(argv: string[]): Options {
       case '--threads': o.threads = int(1); break;
       case '--reps': o.reps = int(1); break;
       case '--rep-ms': o.repMs = int(1); break;
+      case '--settle-ms': o.settleMs = int(0); break;
       case '--json': o.json = val(); break;
       case '--only': o.only = val().split(',').map((s) => s.trim().toUpperCase()).filter(Boolean); break;
       case '--python': o.python = val(); break;
@@ -62,6 +65,10 @@ function parseArgs(argv: string[]): Options {
       default: fail(`unknown option ${argv[i]}`);
     }
   }
+  // OpenBLAS workers spin ~0.1 s after a call (THREAD_TIMEOUT 2^28 cycles) and so do OpenMP's; with 2 threads
+  // on 2 cores, whichever side ran last would steal a core from the other. Measured: bnlab sgemm fell from
+  // 230 to 138 GFLOP/s at 2 threads when run right after PyTorch.
+  o.settleMs ??= o.threads > 1 ? 250 : 0;
   if (o.reps < 5) console.warn(`note: --reps ${o.reps} is below the 5 the bench protocol asks for; medians will be noisy`);
   return o;
 }
@@ -176,9 +183,14 @@ async function measure(w: Workload, o: Options, ref: Reference | null): Promise<
   }
   const bs: number[] = [];
   const ps: number[] = [];
+  const settle = (): Promise<void> => new Promise((res) => setTimeout(res, ref && pid ? o.settleMs : 0));
   for (let r = 0; r < o.reps; r++) {
     if (r % 2 === 0) bs.push(timeIters(step, itB));
-    if (ref && pid && itP) ps.push(await ref.run(pid, itP));
+    if (ref && pid && itP) {
+      await settle();
+      ps.push(await ref.run(pid, itP));
+      await settle();
+    }
     if (r % 2 === 1) bs.push(timeIters(step, itB));
   }
   const b = median(bs);

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { backendInfo } from '../kernels/select.js';
-import '../kernels/blas/index.js';
+import { installHint } from '../kernels/blas/index.js';
 
 /** The package version from package.json. */
 export function packageVersion(): string {
@@ -18,8 +18,8 @@ export function registerInfo(program: Command): void {
       const b = backendInfo();
       console.log(`bnlab ${packageVersion()}`);
       console.log(`backend: ${b.name} — ${b.description} (${b.reason}); threads: ${b.threads}`);
-      if (b.name === 'ts') {
-        console.log('  for faster training install OpenBLAS: apt-get install libopenblas0-pthread (Debian/Ubuntu); bnlab picks it up automatically');
+      if (b.name === 'ts' && !b.reason.includes(installHint())) {
+        console.log(`  for faster training install OpenBLAS: ${installHint()}; bnlab picks it up automatically`);
       }
       console.log(`node: ${process.version}`);
     });

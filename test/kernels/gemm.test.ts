@@ -1,8 +1,8 @@
 // GEMM on every backend present: transpose combos, alpha/beta, strides and offsets vs a float64 reference.
 import { describe, expect, it } from 'vitest';
 import '../../src/kernels/blas/index.js';
-import { loadBlasKernels } from '../../src/kernels/blas/index.js';
-import { loadBlas } from '../../src/kernels/blas/load.js';
+import { loadBlasKernels, threadsFromEnv } from '../../src/kernels/blas/index.js';
+import { candidateLibraries, loadBlas, preferCoreType } from '../../src/kernels/blas/load.js';
 import type { Kernels } from '../../src/kernels/kernels.js';
 import { availableBackends, loadBackend } from '../../src/kernels/select.js';
 import { ArgumentError } from '../../src/tensor/errors.js';
@@ -131,5 +131,22 @@ describe('blas loader', () => {
   it('reports what it tried when no library loads', () => {
     const r = loadBlas(['/nonexistent/libopenblas.so.0', 'libdefinitely-not-blas.so']);
     expect('unavailable' in r && r.unavailable).toMatch(/nonexistent.*not found.*not-blas/);
+  });
+
+  it('BNLAB_BLAS_LIB names the only library to try', () => {
+    expect(candidateLibraries({ BNLAB_BLAS_LIB: '/opt/x/libcblas.so' })).toEqual(['/opt/x/libcblas.so']);
+    expect(candidateLibraries({})[0]).toMatch(/openblas/);
+  });
+
+  it('a user-set OPENBLAS_CORETYPE is left alone', () => {
+    const env = { OPENBLAS_CORETYPE: 'Haswell' };
+    expect(preferCoreType(env)).toBeUndefined();
+    expect(env.OPENBLAS_CORETYPE).toBe('Haswell');
+  });
+
+  it('BNLAB_THREADS defaults to 1 and rejects nonsense', () => {
+    expect(threadsFromEnv({})).toBe(1);
+    expect(threadsFromEnv({ BNLAB_THREADS: '2' })).toBe(2);
+    expect(() => threadsFromEnv({ BNLAB_THREADS: 'two' })).toThrow(ArgumentError);
   });
 });

@@ -27,11 +27,11 @@ export interface BlasBinding {
 /**
  * Library names to try, in order. OpenBLAS first (the fastest one we can rely on), then the system
  * BLAS (on Debian often OpenBLAS again behind the alternatives link), then Accelerate and MKL.
- * BNLAB_BLAS_LIB, when set, is tried before all of them so a user can point at any CBLAS.
+ * BNLAB_BLAS_LIB, when set, is the only one tried, so a user can point at any CBLAS (or at none, to test the fallback).
  */
 export function candidateLibraries(env: NodeJS.ProcessEnv = process.env): string[] {
+  if (env.BNLAB_BLAS_LIB) return [env.BNLAB_BLAS_LIB];
   const names: string[] = [];
-  if (env.BNLAB_BLAS_LIB) names.push(env.BNLAB_BLAS_LIB);
   if (process.platform === 'win32') {
     names.push('libopenblas.dll', 'openblas.dll', 'mkl_rt.2.dll', 'mkl_rt.dll');
   } else if (process.platform === 'darwin') {
@@ -129,7 +129,7 @@ export function loadBlas(names: string[] = candidateLibraries()): BlasBinding | 
       continue;
     }
     const controls = threadControls(lib, name);
-    if (coreSet && controls.flavor.startsWith('OpenBLAS')) controls.flavor += `, OPENBLAS_CORETYPE=${coreSet} set by bnlab from CPU flags`;
+    if (coreSet && controls.flavor.startsWith('OpenBLAS')) controls.flavor += ' (chosen by bnlab from the CPU flags; OPENBLAS_CORETYPE overrides)';
     return { sgemm, library: name, ...controls };
   }
   return { unavailable: `no CBLAS library found (tried ${tried.join('; ')})` };
@@ -141,11 +141,11 @@ function threadControls(lib: KoffiLib, name: string): Pick<BlasBinding, 'setThre
   if (config) {
     const set = optional(lib, 'void openblas_set_num_threads(int n)');
     const get = optional(lib, 'int openblas_get_num_threads()');
-    // The config names the build target; with DYNAMIC_ARCH the kernel actually used is the core name.
+    // With DYNAMIC_ARCH the kernels are chosen at load time; the core name says which (the config's build target may not).
     const core = optional(lib, 'const char *openblas_get_corename()');
-    const cfg = String(config()).trim();
+    const version = /OpenBLAS\s+([\d.]+)/.exec(String(config()))?.[1] ?? '';
     return {
-      flavor: `${cfg.startsWith('OpenBLAS') ? '' : 'OpenBLAS '}${cfg}${core && !cfg.includes(String(core())) ? ` (core ${String(core())})` : ''}`,
+      flavor: `OpenBLAS${version ? ` ${version}` : ''}${core ? `, ${String(core())} kernels` : ''}`,
       setThreads: set && ((n: number) => void set(n)),
       getThreads: get && (() => Number(get())),
     };
