@@ -2,7 +2,7 @@
 import { Module } from '../nn/module.js';
 import { Linear } from '../nn/layers.js';
 import { Sequential } from '../nn/sequential.js';
-import { ReLU, Sigmoid, Tanh, Dropout } from '../nn/activation.js';
+import { ReLU, Sigmoid, Tanh, Dropout, Flatten } from '../nn/activation.js';
 import * as init from '../nn/init.js';
 import { BatchNorm1d, BatchRenorm1d, LayerNorm, GroupNorm } from '../nn/norm/index.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -151,13 +151,14 @@ function initLinear(l: Linear, spec: InitSpec, act: ActivationName, rng: Rng): v
 }
 
 /**
- * inputs -> [Linear -> norm -> Tap -> activation -> dropout] x hidden -> Linear(classes).
- * With a normalization the hidden Linear has no bias (beta replaces it, as the paper notes).
+ * Flatten -> inputs -> [Linear -> norm -> Tap -> activation -> dropout] x hidden -> Linear(classes).
+ * The leading Flatten lets image batches (N, 1, 28, 28) reach the first Linear; it is a view (no copy)
+ * and a no-op on (N, inputs). With a normalization the hidden Linear has no bias (beta replaces it, as the paper notes).
  * All randomness comes from `seed`, so a trial is reproducible.
  */
 export function buildMlp(spec: MlpSpec, seed: number): BuiltMlp {
   const rng = new Rng(seed * 7919 + 17);
-  const layers: Module[] = [];
+  const layers: Module[] = [new Flatten()];
   const linears: Linear[] = [];
   const norms: Module[] = [];
   const taps: Tap[] = [];
