@@ -13,6 +13,8 @@ export function backward(root: Tensor, grad?: Float32Array): void {
   if (grad === undefined) {
     if (root.size !== 1) throw new ArgumentError(`backward: without a gradient argument the tensor must hold one value, got shape ${fmtShape(root.shape)}`);
     grad = new Float32Array([1]);
+  } else if (grad === null || typeof grad !== 'object' || typeof grad.length !== 'number') {
+    throw new ArgumentError(`backward: gradient must be a Float32Array of ${root.size} values, got ${grad === null ? 'null' : typeof grad}`);
   } else if (grad.length !== root.size) {
     throw new ArgumentError(`backward: gradient has ${grad.length} values, tensor of shape ${fmtShape(root.shape)} has ${root.size}`);
   }

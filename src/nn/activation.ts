@@ -79,14 +79,15 @@ export class AvgPool2d extends Module {
 /** Inverted dropout with probability p (default 0.5), active only in training mode. */
 export class Dropout extends Module {
   readonly p: number;
-  private readonly rng: Rng;
+  /** Own generator, or undefined to draw from the global one at each call (so manualSeed after construction counts). */
+  private readonly rng: Rng | undefined;
   constructor(p = 0.5, opts: { rng?: Rng } = {}) {
     super();
     check(typeof p === 'number' && p >= 0 && p < 1, `Dropout: p must be in [0, 1), got ${String(p)}`);
     this.p = p;
-    this.rng = opts.rng ?? getRng();
+    this.rng = opts.rng;
   }
   forward(x: Tensor): Tensor {
-    return dropout(x, this.p, this.training, this.rng);
+    return dropout(x, this.p, this.training, this.rng ?? getRng());
   }
 }

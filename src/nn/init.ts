@@ -1,12 +1,18 @@
 // Weight initializers with PyTorch's formulas (torch.nn.init); each fills a tensor in place and returns it.
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
 import { ArgumentError, check } from '../tensor/errors.js';
 import { getRng, type Rng } from '../tensor/rng.js';
 
 export type Nonlinearity = 'linear' | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu';
 
+/** Throws unless `t` is a Tensor: initializers write t.data, which would otherwise fail with a TypeError. */
+function expectTarget(fn: string, t: unknown): asserts t is Tensor {
+  if (!(t instanceof Tensor)) throw new ArgumentError(`init.${fn}: expected a Tensor to fill, got ${t === null ? 'null' : typeof t}`);
+}
+
 /** fan_in = size(1) * receptive field, fan_out = size(0) * receptive field (as PyTorch). */
 export function fans(t: Tensor): { fanIn: number; fanOut: number } {
+  expectTarget('fans', t);
   if (t.ndim < 2) throw new ArgumentError(`init: fan in/out needs a tensor with at least 2 dimensions, got shape [${t.shape.join(', ')}]`);
   let receptive = 1;
   for (let i = 2; i < t.ndim; i++) receptive *= t.shape[i];
@@ -34,6 +40,7 @@ export function calculateGain(nonlinearity: Nonlinearity, param = 0.01): number 
 
 /** Fills with N(mean, std^2). Defaults mean 0, std 1. */
 export function normal(t: Tensor, opts: { mean?: number; std?: number; rng?: Rng } = {}): Tensor {
+  expectTarget('normal', t);
   const mean = opts.mean ?? 0;
   const std = opts.std ?? 1;
   check(std >= 0 && Number.isFinite(std), `init.normal: std must be a non-negative finite number, got ${std}`);
@@ -45,6 +52,7 @@ export function normal(t: Tensor, opts: { mean?: number; std?: number; rng?: Rng
 
 /** Fills with U(low, high). Defaults [0, 1). */
 export function uniform(t: Tensor, opts: { low?: number; high?: number; rng?: Rng } = {}): Tensor {
+  expectTarget('uniform', t);
   const low = opts.low ?? 0;
   const high = opts.high ?? 1;
   check(high >= low, `init.uniform: high (${high}) must be >= low (${low})`);
@@ -56,6 +64,7 @@ export function uniform(t: Tensor, opts: { low?: number; high?: number; rng?: Rn
 
 /** Fills with a constant. */
 export function constant(t: Tensor, value: number): Tensor {
+  expectTarget('constant', t);
   t.data.fill(value);
   return t;
 }

@@ -39,6 +39,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   if (x.ndim !== 4 || x.shape[1] !== cin) {
     throw new ShapeError(`conv2d: expected input of shape (N, ${cin}, H, W), got ${fmtShape(x.shape)}`);
   }
+  if (bias !== null) expectTensor('conv2d', 'bias', bias);
   if (bias !== null && (bias.ndim !== 1 || bias.shape[0] !== cout)) throw new ShapeError(`conv2d: bias must have shape [${cout}], got ${fmtShape(bias.shape)}`);
   checkWindow('conv2d', stride, pad, Math.max(kh, kw));
   const [n, , h, w] = x.shape;

@@ -2,13 +2,14 @@
 import { record } from '../autograd/record.js';
 import { Tensor } from '../tensor/tensor.js';
 import { ArgumentError } from '../tensor/errors.js';
-import { getRng, type Rng } from '../tensor/rng.js';
-import { expectTensor } from './util.js';
+import { getRng, Rng } from '../tensor/rng.js';
+import { describe, expectTensor } from './util.js';
 
 /** Inverted dropout: y = x * mask / (1 - p), mask ~ Bernoulli(1 - p). Identity when not training or p = 0. */
 export function dropout(x: Tensor, p = 0.5, training = true, rng: Rng = getRng()): Tensor {
   expectTensor('dropout', 'x', x);
   if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new ArgumentError(`dropout: p must be in [0, 1), got ${String(p)}`);
+  if (!(rng instanceof Rng)) throw new ArgumentError(`dropout: rng must be an Rng, got ${describe(rng)}`);
   if (!training || p === 0) return x;
   const n = x.size;
   const mask = new Float32Array(n);

@@ -35,6 +35,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
   if (x.ndim !== 2 || x.shape[1] !== inF) {
     throw new ShapeError(`linear: expected input of shape (N, ${inF}), got ${fmtShape(x.shape)}`);
   }
+  if (bias !== null) expectTensor('linear', 'bias', bias);
   if (bias !== null && (bias.ndim !== 1 || bias.shape[0] !== outF)) {
     throw new ShapeError(`linear: bias must have shape [${outF}], got ${fmtShape(bias.shape)}`);
   }

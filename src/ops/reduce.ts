@@ -1,6 +1,7 @@
 // Reductions over axes: sum and mean (accumulated in float64), with keepDims.
 import { record } from '../autograd/record.js';
 import { Tensor, numel } from '../tensor/tensor.js';
+import { ArgumentError } from '../tensor/errors.js';
 import { broadcastIndex, expectTensor, normAxis } from './util.js';
 
 export interface ReduceOptions {
@@ -12,6 +13,8 @@ function reduceShape(op: string, shape: readonly number[], dims: number | number
   const rank = shape.length;
   const list = dims === undefined ? shape.map((_, i) => i) : (Array.isArray(dims) ? dims : [dims]).map((d) => normAxis(op, d, rank));
   const set = new Set(list);
+  // A repeated dim would be counted twice in the mean's divisor; PyTorch rejects it too.
+  if (set.size !== list.length) throw new ArgumentError(`${op}: dim ${JSON.stringify(dims)} names a dimension more than once`);
   const kept = shape.map((d, i) => (set.has(i) ? 1 : d));
   const out = keepDims ? kept : shape.filter((_, i) => !set.has(i));
   return { kept, out, count: list.reduce((acc, i) => acc * shape[i], 1) };

@@ -2,11 +2,12 @@
 import { record } from '../autograd/record.js';
 import { Tensor, numel } from '../tensor/tensor.js';
 import { ShapeError, ArgumentError, fmtShape } from '../tensor/errors.js';
-import { expectTensor, normAxis, stridesOf } from './util.js';
+import { describe, expectTensor, normAxis, stridesOf } from './util.js';
 
 /** Same data, new shape; one dimension may be -1 (inferred). Gradient passes through unchanged. */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   expectTensor('reshape', 'x', x);
+  if (!Array.isArray(shape)) throw new ArgumentError(`reshape: shape must be an array of integers, got ${describe(shape)}`);
   const s = [...shape];
   const neg = s.indexOf(-1);
   if (neg >= 0) {
@@ -37,6 +38,7 @@ export function flatten(x: Tensor, startDim = 1, endDim = -1): Tensor {
 /** Reorders dimensions: out.shape[i] = x.shape[perm[i]]. */
 export function permute(x: Tensor, perm: readonly number[]): Tensor {
   expectTensor('permute', 'x', x);
+  if (!Array.isArray(perm)) throw new ArgumentError(`permute: perm must be an array of dimensions, got ${describe(perm)}`);
   const r = x.ndim;
   const p = perm.map((d) => normAxis('permute', d, r));
   if (p.length !== r || new Set(p).size !== r) throw new ArgumentError(`permute: ${JSON.stringify(perm)} is not a permutation of ${r} dimensions`);

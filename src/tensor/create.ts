@@ -44,7 +44,12 @@ export function tensor(data: Nested | Float32Array | ArrayLike<number>, shape?: 
     flatten(data as Nested, shp as number[], 0, out);
     flat = Float32Array.from(out);
   } else {
+    if (typeof data !== 'object' || data === null || typeof (data as ArrayLike<number>).length !== 'number') {
+      throw new ArgumentError(`tensor: data must be a number, a (nested) array of numbers or a Float32Array, got ${typeof data}`);
+    }
     const arr = Array.isArray(data) ? (data as Nested[]).flat(Infinity as 1) : Array.from(data as ArrayLike<number>);
+    // Float32Array.from would turn strings and undefined into NaN silently.
+    if (!arr.every((v) => typeof v === 'number')) throw new ArgumentError('tensor: data must hold numbers only');
     flat = Float32Array.from(arr as number[]);
     shp = shape ?? [flat.length];
   }

@@ -29,6 +29,9 @@ export class Tensor {
   op = 'leaf';
 
   constructor(data: Float32Array, shape: readonly number[], requiresGrad = false) {
+    // Checked here because every op reads .data as a Float32Array; a plain array would fail later with a TypeError.
+    if (!(data instanceof Float32Array)) throw new ArgumentError('Tensor: data must be a Float32Array (use tensor() to build from arrays)');
+    if (!Array.isArray(shape)) throw new ArgumentError('Tensor: shape must be an array of non-negative integers');
     const n = numel(shape);
     for (const d of shape) {
       if (!Number.isInteger(d) || d < 0) throw new ShapeError(`tensor: shape ${fmtShape(shape)} must hold non-negative integers`);
@@ -94,7 +97,7 @@ export class Tensor {
     let off = 0;
     for (let i = 0; i < index.length; i++) {
       const ix = index[i];
-      if (ix < 0 || ix >= this.shape[i]) throw new ArgumentError(`get: index ${ix} out of range for dimension ${i} of size ${this.shape[i]}`);
+      if (!Number.isInteger(ix) || ix < 0 || ix >= this.shape[i]) throw new ArgumentError(`get: index ${ix} out of range for dimension ${i} of size ${this.shape[i]}`);
       off = off * this.shape[i] + ix;
     }
     return this.data[off];
