@@ -58,18 +58,30 @@ export class Tap extends Module {
  * so the next layer's input distribution shifts at every step. Identity in eval.
  */
 export class DistributionNoise extends Module {
+  /**
+   * When true, training forwards reuse the last draw instead of resampling: probes that re-run one step's
+   * batch (ICS, loss along the gradient) must see the same noise as the step itself.
+   */
+  hold = false;
+  private s: Float32Array | null = null;
+  private b: Float32Array | null = null;
+
   constructor(readonly features: number, readonly shift: number, readonly scale: number, private readonly rng: Rng) {
     super();
   }
   forward(x: Tensor): Tensor {
     if (!this.training) return x;
     const f = this.features;
-    const s = new Float32Array(f);
-    const b = new Float32Array(f);
-    for (let j = 0; j < f; j++) {
-      s[j] = 1 + this.scale * this.rng.uniform();
-      b[j] = this.shift * (2 * this.rng.uniform() - 1);
+    if (!this.hold || this.s === null || this.b === null) {
+      this.s = new Float32Array(f);
+      this.b = new Float32Array(f);
+      for (let j = 0; j < f; j++) {
+        this.s[j] = 1 + this.scale * this.rng.uniform();
+        this.b[j] = this.shift * (2 * this.rng.uniform() - 1);
+      }
     }
+    const s = this.s;
+    const b = this.b;
     const xd = x.data;
     const out = new Float32Array(xd.length);
     for (let i = 0; i < xd.length; i++) out[i] = xd[i] * s[i % f] + b[i % f];

@@ -29,8 +29,11 @@ export interface TrainOptions {
   divergeLoss?: number;
   /** Training subset size (default all). */
   trainSubset?: number;
-  /** Called after each step's backward, before the update (gradients are fresh). */
-  afterBackward?: (step: number, model: Module) => void;
+  /**
+   * Called after each step's backward, before the update (gradients are fresh). Gets the step's batch so
+   * probes can re-run it (e.g. the gradient after earlier layers move, on the same batch).
+   */
+  afterBackward?: (step: number, model: Module, x: Tensor, y: Int32Array) => void;
   /** Called at each evaluation point (after evaluation), in train mode again. */
   onEval?: (step: number, model: Module) => void;
   /** Progress callback. */
@@ -91,13 +94,13 @@ export function makeOptimizer(model: Module, opts: TrainOptions): Optimizer {
  * One training step: forward, cross-entropy, backward, update. Throws NonFiniteError when the loss
  * is NaN/Inf (never silently propagates it); returns the loss.
  */
-export function trainStep(model: Module, opt: Optimizer, x: Tensor, y: Int32Array, step = 0, afterBackward?: (step: number, model: Module) => void): number {
+export function trainStep(model: Module, opt: Optimizer, x: Tensor, y: Int32Array, step = 0, afterBackward?: TrainOptions['afterBackward']): number {
   opt.zeroGrad();
   const loss = crossEntropy(model.forward(x), y);
   const v = loss.item();
   if (!Number.isFinite(v)) throw new NonFiniteError(`loss became ${v} at step ${step} (learning rate ${opt.lr}); training stopped`);
   loss.backward();
-  afterBackward?.(step, model);
+  afterBackward?.(step, model, x, y);
   opt.step();
   return v;
 }
