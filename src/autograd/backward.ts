@@ -27,10 +27,16 @@ export function backward(root: Tensor, grad?: Float32Array): void {
     if (fn === null) continue;
     if (t.grad !== null) fn(t.grad);
     // Free the consumed node: non-leaf grads are not kept (PyTorch semantics) and the closure holds saved buffers.
+    // Its rule becomes one that throws, so a second backward through it fails loudly instead of silently doing nothing.
     t.grad = null;
-    t.backwardFn = null;
+    t.backwardFn = freed;
     t.parents = [];
   }
+}
+
+/** The rule left on a consumed node (as PyTorch's 'Trying to backward through the graph a second time'). */
+function freed(): void {
+  throw new ArgumentError('backward: this graph was already consumed by an earlier backward(); recompute the forward pass (graphs are freed after backward)');
 }
 
 /** Iterative DFS post-order over nodes that require grad (recursion would overflow on deep nets). */
