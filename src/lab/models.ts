@@ -9,6 +9,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { Rng } from '../tensor/rng.js';
 import { ArgumentError } from '../tensor/errors.js';
 import { record } from '../autograd/record.js';
+import { mul } from '../ops/elementwise.js';
 
 export type ActivationName = 'sigmoid' | 'tanh' | 'relu';
 
@@ -55,7 +56,7 @@ export class Tap extends Module {
 
 /**
  * Santurkar et al.'s noisy BN: y * s + b with s, b random per unit and resampled every training forward,
- * so the next layer's input distribution shifts at every step. Identity in eval.
+ * so the next layer's input distribution shifts at every step. Eval multiplies by the mean scale 1 + scale/2.
  */
 export class DistributionNoise extends Module {
   /**
@@ -70,8 +71,10 @@ export class DistributionNoise extends Module {
     super();
   }
   forward(x: Tensor): Tensor {
-    if (!this.training) return x;
     const f = this.features;
+    // Eval applies the expected transform E[s] = 1 + scale/2, E[b] = 0 (as inverted dropout keeps the mean):
+    // plain identity would hand the next layer inputs 1/(1 + scale/2) of the size it was trained on.
+    if (!this.training) return this.scale === 0 ? x : mul(x, 1 + this.scale / 2);
     if (!this.hold || this.s === null || this.b === null) {
       this.s = new Float32Array(f);
       this.b = new Float32Array(f);
