@@ -22,7 +22,9 @@ export function gunzipOrThrow(bytes: Uint8Array, file: string): Uint8Array {
   try {
     return plain(gunzipSync(bytes));
   } catch (err) {
-    throw new DataError(file, `corrupt gzip data (${(err as Error).message})`);
+    const msg = (err as Error).message;
+    if (msg === 'unexpected end of file') throw new DataError(file, 'truncated gzip data: the stream ends early (incomplete download?)');
+    throw new DataError(file, `corrupt gzip data (${msg})`);
   }
 }
 
