@@ -75,7 +75,7 @@ function train(model: Module, opt: Optimizer, d: Data, steps: number, bs: number
 
 function accuracy(model: Module, d: Data, shape?: number[]): number {
   model.eval();
-  const [x, y] = batch(d, Int32Array.from({ length: d.n }, (_, i) => i), shape);
+  const [x] = batch(d, Int32Array.from({ length: d.n }, (_, i) => i), shape);
   const out = noGrad(() => model.forward(x));
   const c = out.shape[1];
   let ok = 0;
