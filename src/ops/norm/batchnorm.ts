@@ -1,0 +1,270 @@
+// BatchNorm as a differentiable op: batch or running statistics, running-statistics updates, Ghost BN sub-batches
+// and Batch Renorm corrections, all through one core and one fused closed-form backward for x, weight and bias.
+import { record } from '../../autograd/record.js';
+import { channelAffine, channelGradApply, channelGradSums, channelStats } from '../../kernels/ts/batchnorm.js';
+import { Tensor } from '../../tensor/tensor.js';
+import { ArgumentError, ShapeError, fmtShape } from '../../tensor/errors.js';
+import { expectTensor } from '../util.js';
+
+/** Options of the functional forms; defaults are F.batch_norm's. */
+export interface BatchNormOptions {
+  /** Normalize with batch statistics and update the running ones if given (default false, as F.batch_norm). */
+  training?: boolean;
+  /** Weight of the new batch in the running update r = (1 - momentum) r + momentum x_B (default 0.1). */
+  momentum?: number;
+  /** Added to the variance before the square root (default 1e-5). */
+  eps?: number;
+  /** Ghost BN: in training, statistics per sub-batch of this many samples (default: the whole batch). */
+  virtualBatchSize?: number | null;
+}
+
+/** Batch Renorm clipping limits: r in [1/rMax, rMax], d in [-dMax, dMax]. rMax = 1, dMax = 0 is plain BN. */
+export interface RenormLimits {
+  rMax: number;
+  dMax: number;
+}
+
+/** Options of the core shared by the functional forms and the modules. @internal */
+export interface BnCoreOptions {
+  /** Name used in error messages ('batchNorm', 'BatchNorm2d', ...). */
+  op: string;
+  /** Normalize with batch statistics (training, or eval without running statistics). */
+  batchStats: boolean;
+  runningMean: Tensor | null;
+  runningVar: Tensor | null;
+  /** Update the running statistics in place from the batch statistics. */
+  update: boolean;
+  /** Update factor; null: cumulative average, factor 1/(priorUpdates + j + 1) for the j-th update of this call. */
+  momentum: number | null;
+  /** Updates made before this call (used when momentum is null). */
+  priorUpdates?: number;
+  eps: number;
+  /** Samples per Ghost BN sub-batch when using batch statistics (null: the whole batch). */
+  virtualBatchSize?: number | null;
+  /** Running variance from the unbiased batch variance var*m/(m-1) (PyTorch, default) or the biased one (Keras). */
+  unbiasedRunningVar?: boolean;
+  /** Batch Renorm limits (used with batch statistics; needs running statistics). */
+  renorm?: RenormLimits | null;
+}
+
+function checkChannelVector(op: string, name: string, t: Tensor | null, C: number): void {
+  if (t === null) return;
+  expectTensor(op, name, t);
+  if (t.ndim !== 1 || t.shape[0] !== C) throw new ShapeError(`${op}: ${name} must have shape [${C}] (one value per channel), got ${fmtShape(t.shape)}`);
+}
+
+function clip(v: number, lo: number, hi: number): number {
+  return v < lo ? lo : v > hi ? hi : v;
+}
+
+/**
+ * The BatchNorm core. x is (N, C, ...) viewed as (N, C, S); per channel and (sub-)batch of m = n*S values:
+ *   batch statistics: mu_B = mean(x), var_B = mean((x - mu_B)^2) (biased), u = (x - mu_B) / sqrt(var_B + eps);
+ *   Batch Renorm: x_hat = u * r + d, r = clip(sigma_B / sigma, 1/rMax, rMax), d = clip((mu_B - mu) / sigma, -dMax, dMax),
+ *     sigma_B = sqrt(var_B + eps), sigma = sqrt(running_var + eps), r and d constants for the gradient; else x_hat = u;
+ *   running statistics: x_hat = (x - running_mean) / sqrt(running_var + eps);
+ *   y = gamma * x_hat + beta (gamma = 1, beta = 0 when weight / bias are null).
+ * Running update (update, batch statistics): running_mean = (1 - f) running_mean + f mu_B,
+ * running_var = (1 - f) running_var + f var_B m/(m-1) (or var_B with unbiasedRunningVar false).
+ * Backward per channel, with g = gamma * r: dbeta = sum(dy), dgamma = sum(dy * x_hat),
+ * dx = g / sigma_B / m * (m dy - sum(dy) - u sum(dy u)) (batch statistics) or g / sqrt(running_var + eps) * dy.
+ * @internal
+ */
+export function bnCore(x: Tensor, weight: Tensor | null, bias: Tensor | null, o: BnCoreOptions): Tensor {
+  const op = o.op;
+  expectTensor(op, 'x', x);
+  if (x.ndim < 2) throw new ShapeError(`${op}: expected input of shape (N, C, ...), got ${fmtShape(x.shape)}`);
+  const N = x.shape[0];
+  const C = x.shape[1];
+  let S = 1;
+  for (let i = 2; i < x.ndim; i++) S *= x.shape[i];
+  checkChannelVector(op, 'weight', weight, C);
+  checkChannelVector(op, 'bias', bias, C);
+  checkChannelVector(op, 'running_mean', o.runningMean, C);
+  checkChannelVector(op, 'running_var', o.runningVar, C);
+  const eps = o.eps;
+  if (typeof eps !== 'number' || !(eps >= 0) || !Number.isFinite(eps)) throw new ArgumentError(`${op}: eps must be a finite number >= 0, got ${String(eps)}`);
+  const momentum = o.momentum;
+  if (momentum !== null && (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1))) {
+    throw new ArgumentError(`${op}: momentum must be a number in [0, 1] or null, got ${String(momentum)}`);
+  }
+  const rm = o.runningMean;
+  const rv = o.runningVar;
+  if (!o.batchStats && (rm === null || rv === null)) {
+    throw new ArgumentError(`${op}: running_mean and running_var are needed to normalize with running statistics (training is false)`);
+  }
+  const renorm = o.batchStats ? (o.renorm ?? null) : null;
+  if (renorm !== null) {
+    if (rm === null || rv === null) throw new ArgumentError(`${op}: Batch Renorm needs running statistics`);
+    if (!(renorm.rMax >= 1)) throw new ArgumentError(`${op}: rMax must be >= 1, got ${String(renorm.rMax)}`);
+    if (!(renorm.dMax >= 0)) throw new ArgumentError(`${op}: dMax must be >= 0, got ${String(renorm.dMax)}`);
+  }
+  const update = o.batchStats && o.update && rm !== null && rv !== null;
+
+  // Sample ranges [n0, n1) with their own statistics: Ghost BN sub-batches, else the whole batch.
+  let vbs = N;
+  if (o.batchStats && o.virtualBatchSize != null) {
+    vbs = o.virtualBatchSize;
+    if (!Number.isInteger(vbs) || vbs < 1) throw new ArgumentError(`${op}: virtualBatchSize must be a positive integer, got ${String(vbs)}`);
+    vbs = Math.min(vbs, N);
+  }
+  const G = N === 0 ? 0 : Math.ceil(N / vbs);
+  if (o.batchStats && N * S === 1) {
+    throw new ShapeError(`Expected more than 1 value per channel when training, got input of shape ${fmtShape(x.shape)}`);
+  }
+  if (o.batchStats && G > 1 && (N - (G - 1) * vbs) * S === 1) {
+    throw new ShapeError(
+      `${op}: Expected more than 1 value per channel when training, got a virtual batch of 1 sample (virtualBatchSize ${vbs}, input of shape ${fmtShape(x.shape)}); ` +
+        'use a batch size that is a multiple of virtualBatchSize',
+    );
+  }
+
+  const xd = x.data;
+  const gd = weight?.data ?? null;
+  const bd = bias?.data ?? null;
+  const y = new Float32Array(x.size);
+  // Saved per (sub-batch, channel) for backward: the mean and 1/sigma that made u, and Renorm's r and d.
+  const means = new Float64Array(G * C);
+  const invstds = new Float64Array(G * C);
+  const rs = renorm ? new Float64Array(G * C) : null;
+  const ds = renorm ? new Float64Array(G * C) : null;
+  const st = new Float64Array(2);
+  const unbiased = o.unbiasedRunningVar ?? true;
+  const prior = o.priorUpdates ?? 0;
+  for (let g = 0; g < G; g++) {
+    const n0 = g * vbs;
+    const n1 = Math.min(N, n0 + vbs);
+    const m = (n1 - n0) * S;
+    const f = momentum ?? 1 / (prior + g + 1);
+    for (let c = 0; c < C; c++) {
+      const gamma = gd ? gd[c] : 1;
+      const beta = bd ? bd[c] : 0;
+      let mu: number;
+      let is: number;
+      let r = 1;
+      let d = 0;
+      if (o.batchStats) {
+        channelStats(xd, C, S, c, n0, n1, st);
+        mu = st[0];
+        const v = st[1];
+        is = 1 / Math.sqrt(v + eps);
+        if (renorm && rm && rv) {
+          // r, d from the running statistics before this batch's update (Ioffe 2017, Algorithm 1).
+          const sigma = Math.sqrt(rv.data[c] + eps);
+          r = clip(Math.sqrt(v + eps) / sigma, 1 / renorm.rMax, renorm.rMax);
+          d = clip((mu - rm.data[c]) / sigma, -renorm.dMax, renorm.dMax);
+          rs![g * C + c] = r;
+          ds![g * C + c] = d;
+        }
+        if (update) {
+          rm!.data[c] = (1 - f) * rm!.data[c] + f * mu;
+          rv!.data[c] = (1 - f) * rv!.data[c] + f * (unbiased ? (v * m) / (m - 1) : v);
+        }
+      } else {
+        mu = rm!.data[c];
+        is = 1 / Math.sqrt(rv!.data[c] + eps);
+      }
+      means[g * C + c] = mu;
+      invstds[g * C + c] = is;
+      // y = gamma (r (x - mu) is + d) + beta = x * scale + shift.
+      const scale = gamma * r * is;
+      channelAffine(xd, y, C, S, c, n0, n1, scale, beta + gamma * d - mu * scale);
+    }
+  }
+
+  const batchStats = o.batchStats;
+  return record(new Tensor(y, x.shape), op, [x, weight, bias], (dy) => {
+    const gw = weight !== null && weight.requiresGrad ? weight.gradBuffer() : null;
+    const gb = bias !== null && bias.requiresGrad ? bias.gradBuffer() : null;
+    // A fresh x gradient is written, not accumulated: one read of a 0-filled buffer fewer.
+    const fresh = x.requiresGrad && x.grad === null;
+    const gx = x.requiresGrad ? x.gradBuffer() : null;
+    const sums = new Float64Array(2);
+    for (let g = 0; g < G; g++) {
+      const n0 = g * vbs;
+      const n1 = Math.min(N, n0 + vbs);
+      const m = (n1 - n0) * S;
+      for (let c = 0; c < C; c++) {
+        const j = g * C + c;
+        const mu = means[j];
+        const is = invstds[j];
+        const r = rs ? rs[j] : 1;
+        const d = ds ? ds[j] : 0;
+        const a = (gd ? gd[c] : 1) * r * is;
+        if (batchStats || gw || gb) {
+          channelGradSums(xd, dy, C, S, c, n0, n1, mu, sums);
+        }
+        const sdy = sums[0];
+        const sdyu = sums[1] * is;
+        if (gb) gb[c] += sdy;
+        if (gw) gw[c] += r * sdyu + d * sdy;
+        if (gx) {
+          if (batchStats) {
+            const b = (-a * is * sdyu) / m;
+            channelGradApply(xd, dy, gx, C, S, c, n0, n1, { a, b, k: (-a * sdy) / m - b * mu, accumulate: !fresh });
+          } else {
+            channelGradApply(xd, dy, gx, C, S, c, n0, n1, { a, b: 0, k: 0, accumulate: !fresh });
+          }
+        }
+      }
+    }
+  });
+}
+
+/**
+ * Functional BatchNorm, as torch.nn.functional.batch_norm. x is (N, C, ...); per channel over m = N * (other dims):
+ *   training: y = gamma (x - mu_B) / sqrt(var_B + eps) + beta, var_B biased; if runningMean/runningVar are given they
+ *     are updated in place: r_mean = (1 - momentum) r_mean + momentum mu_B, r_var = (1 - momentum) r_var + momentum var_B m/(m-1);
+ *   not training: y = gamma (x - r_mean) / sqrt(r_var + eps) + beta.
+ * weight (gamma) and bias (beta) are [C] or null. Defaults: training false, momentum 0.1, eps 1e-5.
+ * Backward (training): dbeta = sum(dy), dgamma = sum(dy x_hat), dx = gamma invstd / m (m dy - sum(dy) - x_hat sum(dy x_hat)).
+ */
+export function batchNorm(
+  x: Tensor,
+  runningMean: Tensor | null,
+  runningVar: Tensor | null,
+  weight: Tensor | null = null,
+  bias: Tensor | null = null,
+  opts: BatchNormOptions = {},
+): Tensor {
+  const training = opts.training ?? false;
+  return bnCore(x, weight, bias, {
+    op: 'batchNorm',
+    batchStats: training,
+    runningMean,
+    runningVar,
+    update: training,
+    momentum: opts.momentum ?? 0.1,
+    eps: opts.eps ?? 1e-5,
+    virtualBatchSize: opts.virtualBatchSize ?? null,
+  });
+}
+
+/**
+ * Functional Batch Renormalization (Ioffe 2017). In training, per channel:
+ *   x_hat = (x - mu_B) / sigma_B * r + d, r = clip(sigma_B / sigma, 1/rMax, rMax), d = clip((mu_B - mu) / sigma, -dMax, dMax),
+ * with sigma_B = sqrt(var_B + eps), mu = runningMean, sigma = sqrt(runningVar + eps), r and d without gradient;
+ * then y = gamma x_hat + beta and the running statistics are updated as in batchNorm. Not training: as batchNorm.
+ * Defaults: training false, momentum 0.1, eps 1e-5, rMax 1, dMax 0 (which is plain BN).
+ */
+export function batchRenorm(
+  x: Tensor,
+  runningMean: Tensor,
+  runningVar: Tensor,
+  weight: Tensor | null = null,
+  bias: Tensor | null = null,
+  opts: BatchNormOptions & Partial<RenormLimits> = {},
+): Tensor {
+  const training = opts.training ?? false;
+  return bnCore(x, weight, bias, {
+    op: 'batchRenorm',
+    batchStats: training,
+    runningMean,
+    runningVar,
+    update: training,
+    momentum: opts.momentum ?? 0.1,
+    eps: opts.eps ?? 1e-5,
+    virtualBatchSize: opts.virtualBatchSize ?? null,
+    renorm: { rMax: opts.rMax ?? 1, dMax: opts.dMax ?? 0 },
+  });
+}
