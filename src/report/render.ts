@@ -1,0 +1,129 @@
+// Renders a figure: Vega-Lite spec -> Vega -> SVG string in Node (no network, no DOM), and SVG -> PNG with resvg.
+import { compile, type TopLevelSpec } from 'vega-lite';
+import { parse, View, type Loader } from 'vega';
+import { Resvg } from '@resvg/resvg-js';
+import type { Figure } from './figure.js';
+import { findFonts } from './fonts.js';
+
+/** Font stack written into the SVGs: DejaVu first (what the PNGs are rasterized with), then the browser's sans. */
+export const FONT = 'DejaVu Sans, Verdana, Arial, sans-serif';
+
+/**
+ * A Vega loader that refuses to load anything: every figure carries its data inline, and a report must
+ * render offline and never phone home, so any fetch attempt is a bug we want to hear about.
+ */
+const offlineLoader = {
+  load: () => Promise.reject(new Error('bnlab report: Vega tried to load an external resource (reports render offline)')),
+  sanitize: () => Promise.reject(new Error('bnlab report: Vega tried to resolve an external URL (reports render offline)')),
+  http: () => Promise.reject(new Error('offline')),
+  file: () => Promise.reject(new Error('offline')),
+} as unknown as Loader;
+
+/** Splits text into lines of at most `width` characters at spaces (Vega titles do not wrap by themselves). */
+export function wrapText(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
+/** Approximate drawing width of a spec in pixels, to wrap the caption to it. */
+function specWidth(spec: TopLevelSpec): number {
+  const s = spec as { width?: unknown; spec?: { width?: unknown }; data?: { values?: { panel?: string }[] } };
+  if (typeof s.width === 'number') return s.width + 120;
+  if (s.spec && typeof s.spec.width === 'number') {
+    const panels = new Set((s.data?.values ?? []).map((v) => v.panel)).size || 1;
+    return panels * (s.spec.width + 20) + 80;
+  }
+  return 560;
+}
+
+/**
+ * The spec as it is drawn: the figure's spec plus its title, the caption and the reproducing command
+ * as subtitle lines (so a PNG pasted alone into slides still says what it shows and how to get it), and
+ * a shared look (fonts, sizes, white background).
+ */
+export function decorate(fig: Figure, command: string): TopLevelSpec {
+  const chars = Math.max(60, Math.floor(specWidth(fig.spec) / 6.4));
+  const subtitle = [...wrapText(fig.caption, chars), ...(command ? [`Reproduce: ${command}`] : [])];
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    ...fig.spec,
+    title: { text: fig.title, subtitle, anchor: 'start', fontSize: 15, subtitleFontSize: 11, subtitleColor: '#444', subtitlePadding: 6, offset: 12 },
+    background: 'white',
+    padding: 12,
+    config: {
+      font: FONT,
+      axis: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal', gridColor: '#e6e6e6' },
+      legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 400, titleLimit: 400 },
+      header: { titleFontSize: 12, labelFontSize: 12 },
+      view: { stroke: '#ccc' },
+    },
+  } as TopLevelSpec;
+}
+
+/**
+ * A Vega logger that collects warnings instead of printing them: a report run must not litter the
+ * terminal, and tests assert that specs compile without warnings (a warning means a dropped encoding).
+ */
+function collectingLogger(sink: string[]) {
+  let lvl = 2;
+  const push = (kind: string) => (...args: unknown[]) => {
+    sink.push(`${kind}: ${args.map(String).join(' ')}`);
+    return logger;
+  };
+  const logger = {
+    level(l?: number) {
+      if (l === undefined) return lvl as never;
+      lvl = l;
+      return logger as never;
+    },
+    error: push('error'),
+    warn: push('warn'),
+    info: () => logger,
+    debug: () => logger,
+  };
+  return logger;
+}
+
+/**
+ * Compiles a Vega-Lite spec and renders it to an SVG string headlessly (renderer 'none': no canvas needed).
+ * Compiler and view warnings go to `warnings` when given, and are dropped otherwise.
+ */
+export async function toSvg(spec: TopLevelSpec, warnings: string[] = []): Promise<string> {
+  const log = collectingLogger(warnings);
+  const vg = compile(spec, { logger: log }).spec;
+  const view = new View(parse(vg), { renderer: 'none', loader: offlineLoader, logger: log as never });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/** Rasterizes an SVG to PNG at `scale`x (2 = crisp on slides and high-DPI screens), with local fonts only. */
+export function toPng(svg: string, scale = 2): { png: Buffer; width: number; height: number } {
+  const fonts = findFonts();
+  const family = fonts.family ?? undefined;
+  const resvg = new Resvg(svg, {
+    fitTo: { mode: 'zoom', value: scale },
+    background: 'white',
+    font: {
+      // System font discovery is slow and machine-dependent; load known files, or all system fonts when none were found.
+      loadSystemFonts: fonts.files.length === 0,
+      fontFiles: fonts.files,
+      ...(family ? { defaultFontFamily: family, sansSerifFamily: family } : {}),
+      ...(fonts.files.some((f) => /mono/i.test(f)) ? { monospaceFamily: family === 'Liberation Sans' ? 'Liberation Mono' : 'DejaVu Sans Mono' } : {}),
+    },
+  });
+  const img = resvg.render();
+  return { png: img.asPng(), width: img.width, height: img.height };
+}

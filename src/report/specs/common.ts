@@ -1,0 +1,252 @@
+// Vega-Lite building blocks shared by the figure builders: mean lines with CI bands, points with error bars, bars, heatmaps.
+import type { TopLevelSpec } from 'vega-lite';
+import type { MeanCI } from '../../lab/stats.js';
+import type { BandRow } from '../group.js';
+
+/** How an axis is labelled and scaled. `title` should carry the unit. */
+export interface AxisOpts {
+  title: string;
+  log?: boolean;
+  /** d3-format string for tick labels, e.g. '.0%' for accuracies stored as fractions. */
+  format?: string;
+  /** Fixed domain (e.g. [0, 1] for accuracy). */
+  domain?: [number, number];
+  /** Include zero when the domain is computed (default false: data-fitted). */
+  zero?: boolean;
+}
+
+/** Panel size of single charts; facets use narrower panels. */
+export const WIDTH = 460;
+export const HEIGHT = 260;
+export const FACET_WIDTH = 300;
+
+/**
+ * Arm colours kept the same across figures: BN blue, plain red, the other normalizations a fixed
+ * cycle, so a reader learns the legend once.
+ */
+const NAMED_COLORS: Record<string, string> = {
+  bn: '#4c78a8',
+  plain: '#e45756',
+  none: '#e45756',
+  'no-bn': '#e45756',
+  nobn: '#e45756',
+};
+const CYCLE = ['#f58518', '#54a24b', '#b279a2', '#72b7b2', '#eeca3b', '#9d755d', '#ff9da6', '#bab0ac', '#4c78a8', '#e45756'];
+
+/** Colour scale for a list of series labels: known arms get their colour (matched on the label's arm part). */
+export function colorScale(series: readonly string[]): { domain: string[]; range: string[] } {
+  let k = 0;
+  const range = series.map((s) => {
+    const arm = s.split(' (')[0].toLowerCase();
+    return NAMED_COLORS[arm] ?? CYCLE[k++ % CYCLE.length];
+  });
+  return { domain: [...series], range };
+}
+
+/** Distinct values of `key` in rows, in first-seen order (legend and facet order follow the grid). */
+export function distinct<T, K extends keyof T>(rows: readonly T[], key: K): T[K][] {
+  return [...new Set(rows.map((r) => r[key]))];
+}
+
+function scaleOf(a: AxisOpts): Record<string, unknown> {
+  // A log scale cannot include zero; Vega-Lite warns when asked to.
+  const s: Record<string, unknown> = a.log ? { type: 'log' } : { zero: a.zero ?? false };
+  if (a.domain) s.domain = a.domain;
+  return s;
+}
+
+function axisOf(a: AxisOpts): Record<string, unknown> {
+  return a.format ? { format: a.format } : {};
+}
+
+/** A facet (small multiples side by side): rows carry `panel`, panels appear in `order`. */
+export interface FacetOpts {
+  /** Title above the panels; '' for none (when the panel labels say it all). */
+  title: string;
+  order: string[];
+  /** A second facet down the page: rows carry `row`. */
+  row?: { title: string; order: string[] };
+  /** Each panel gets its own y scale (panels showing different quantities). */
+  independentY?: boolean;
+}
+
+const HEADER = { labelFontSize: 12, labelFontWeight: 'bold', labelLimit: 400 };
+
+/** Wraps a layer list into a single chart or a faceted one. */
+function wrap(values: object[], layer: object[], facet: FacetOpts | undefined): TopLevelSpec {
+  if (!facet) return { data: { values }, width: WIDTH, height: HEIGHT, layer } as TopLevelSpec;
+  const f: Record<string, unknown> = { column: { field: 'panel', type: 'nominal', title: facet.title || null, sort: facet.order, header: HEADER } };
+  if (facet.row) f.row = { field: 'row', type: 'nominal', title: facet.row.title || null, sort: facet.row.order, header: HEADER };
+  return {
+    data: { values },
+    facet: f,
+    spec: { width: FACET_WIDTH, height: facet.row ? Math.round(HEIGHT * 0.75) : HEIGHT, layer },
+    ...(facet.independentY ? { resolve: { scale: { y: 'independent' } } } : {}),
+  } as TopLevelSpec;
+}
+
+/**
+ * Mean curves (lines) with their 95% CI bands (shaded) per series; rows may carry `panel` for facets.
+ * On a log y scale the band's lower edge is clamped above zero (a CI can reach below 0 for positive data).
+ */
+export function bandChart(rows: readonly (BandRow & { panel?: string; row?: string })[], o: { x: AxisOpts; y: AxisOpts; legend: string; facet?: FacetOpts }): TopLevelSpec {
+  const series = distinct(rows, 'series');
+  const values = rows.map((r) => ({ ...r, lo: o.y.log ? Math.max(r.lo, r.mean / 10) : r.lo }));
+  // Line swatches at full opacity: the merged legend would otherwise take the faded band's look
+  // (and legend: null on one layer hides the shared legend altogether).
+  const legend = { symbolType: 'stroke', symbolOpacity: 1, symbolStrokeWidth: 3 };
+  const color = { field: 'series', type: 'nominal', title: o.legend, scale: colorScale(series), sort: series, legend };
+  const x = { field: 'x', type: 'quantitative', title: o.x.title, scale: scaleOf(o.x), axis: axisOf(o.x) };
+  const y = { type: 'quantitative', title: o.y.title, scale: scaleOf(o.y), axis: axisOf(o.y) };
+  const layer = [
+    { mark: { type: 'area', opacity: 0.18, clip: true }, encoding: { x, y: { ...y, field: 'lo' }, y2: { field: 'hi' }, color } },
+    { mark: { type: 'line', strokeWidth: 2, interpolate: 'linear', clip: true }, encoding: { x, y: { ...y, field: 'mean' }, color } },
+  ];
+  return wrap(values, layer, o.facet);
+}
+
+/** A point of a sweep: mean and CI of a metric at one x, and how many of its seeds diverged. */
+export interface SweepRow {
+  series: string;
+  x: number;
+  mean: number;
+  lo: number;
+  hi: number;
+  n: number;
+  /** Trials crossed at this point (diverged by default, see SweepFigureOpts.flag). */
+  flagged: number;
+  seeds: number;
+  panel?: string;
+}
+
+/**
+ * A sweep over x (learning rate, batch size...): mean per series joined by lines, 95% CI error bars,
+ * and a cross at every x where at least one seed diverged (drawn at the bottom when all seeds did).
+ */
+export function sweepChart(rows: readonly SweepRow[], o: { x: AxisOpts; y: AxisOpts; legend: string; facet?: FacetOpts; flagLabel?: string }): TopLevelSpec {
+  const series = distinct(rows, 'series');
+  const floor = o.y.domain?.[0] ?? Math.min(...rows.filter((r) => Number.isFinite(r.mean)).map((r) => r.lo), 0);
+  const values = rows.map((r) => ({
+    ...r,
+    lo: Number.isFinite(r.lo) ? r.lo : null,
+    hi: Number.isFinite(r.hi) ? r.hi : null,
+    mean: Number.isFinite(r.mean) ? r.mean : null,
+    markY: Number.isFinite(r.mean) ? r.mean : floor,
+    marker: r.flagged > 0 ? (o.flagLabel ?? 'diverged (≥1 seed)') : null,
+    flaggedText: `${r.flagged}/${r.seeds}`,
+  }));
+  const color = { field: 'series', type: 'nominal', title: o.legend, scale: colorScale(series), sort: series };
+  // Ticks at the grid values only: a sweep has few x values and they are what the reader looks up.
+  const xs = [...new Set(rows.map((r) => r.x))].sort((a, b) => a - b);
+  const x = { field: 'x', type: 'quantitative', title: o.x.title, scale: scaleOf(o.x), axis: { ...axisOf(o.x), values: xs, grid: true } };
+  const y = { type: 'quantitative', title: o.y.title, scale: scaleOf(o.y), axis: axisOf(o.y) };
+  const layer: object[] = [
+    { transform: [{ filter: 'isValid(datum.mean)' }], mark: { type: 'line', strokeWidth: 2, clip: true }, encoding: { x, y: { ...y, field: 'mean' }, color } },
+    { transform: [{ filter: 'isValid(datum.lo)' }], mark: { type: 'rule', strokeWidth: 1.5, clip: true }, encoding: { x, y: { ...y, field: 'lo' }, y2: { field: 'hi' }, color } },
+    { transform: [{ filter: 'isValid(datum.mean)' }], mark: { type: 'point', filled: true, size: 45, clip: true }, encoding: { x, y: { ...y, field: 'mean' }, color } },
+  ];
+  if (rows.some((r) => r.flagged > 0)) {
+    layer.push({
+      transform: [{ filter: 'datum.marker !== null' }],
+      mark: { type: 'point', shape: 'cross', size: 160, strokeWidth: 2.5, filled: false },
+      encoding: {
+        x,
+        y: { ...y, field: 'markY' },
+        color,
+        shape: { field: 'marker', type: 'nominal', title: null, scale: { range: ['cross'] } },
+      },
+    });
+  }
+  return wrap(values, layer, o.facet);
+}
+
+/** One bar: a category on x, a sub-category side by side within it (and coloured), mean and CI. */
+export interface BarRow {
+  category: string;
+  sub: string;
+  mean: number;
+  lo: number;
+  hi: number;
+  n: number;
+}
+
+/**
+ * Grouped bars with 95% CI error bars: `category` on x, `sub` side by side (xOffset) and coloured.
+ * `dots` draws a dot per mean instead of a bar, with a data-fitted y axis: for values that differ by a
+ * fraction of their size (bars from zero would hide the difference).
+ */
+export function barChart(rows: readonly BarRow[], o: { x: string; y: AxisOpts; legend: string; dots?: boolean }): TopLevelSpec {
+  const cats = distinct(rows, 'category');
+  const subs = distinct(rows, 'sub');
+  const x = { field: 'category', type: 'nominal', title: o.x, sort: cats, axis: { labelAngle: 0, labelLimit: 200 } };
+  const xOffset = { field: 'sub', type: 'nominal', sort: subs };
+  const y = { type: 'quantitative', title: o.y.title, scale: scaleOf({ zero: !o.dots, ...o.y }), axis: axisOf(o.y) };
+  const color = { field: 'sub', type: 'nominal', title: o.legend, sort: subs, scale: { domain: subs, range: CYCLE.slice(0, subs.length).map((c, i) => ['#4c78a8', '#f58518', '#54a24b', '#b279a2'][i] ?? c) } };
+  const layer = [
+    o.dots
+      ? { mark: { type: 'point', filled: true, size: 70, clip: true }, encoding: { x, xOffset, y: { ...y, field: 'mean' }, color } }
+      : { mark: { type: 'bar', clip: true }, encoding: { x, xOffset, y: { ...y, field: 'mean' }, color } },
+    { mark: { type: 'rule', strokeWidth: 1.5, clip: true, ...(o.dots ? {} : { color: '#333' }) }, encoding: { x, xOffset, y: { ...y, field: 'lo' }, y2: { field: 'hi' }, ...(o.dots ? { color } : {}) } },
+  ];
+  return { data: { values: rows.map((r) => ({ ...r })) }, width: Math.max(WIDTH, cats.length * subs.length * 40), height: HEIGHT, layer } as TopLevelSpec;
+}
+
+/** One heatmap cell: ordinal x and y, an optional panel, a value and its printed label. */
+export interface CellRow {
+  x: string;
+  y: string;
+  panel: string;
+  value: number | null;
+  label: string;
+}
+
+/** Heatmaps side by side (one per panel) with the value printed in each cell. */
+export function heatmap(rows: readonly CellRow[], o: { x: string; y: string; color: AxisOpts; xOrder: string[]; yOrder: string[]; facet: FacetOpts }): TopLevelSpec {
+  const x = { field: 'x', type: 'ordinal', title: o.x, sort: o.xOrder, axis: { labelAngle: 0 } };
+  const y = { field: 'y', type: 'ordinal', title: o.y, sort: o.yOrder };
+  const layer = [
+    {
+      mark: { type: 'rect', stroke: 'white', strokeWidth: 1 },
+      encoding: {
+        x,
+        y,
+        color: { field: 'value', type: 'quantitative', title: o.color.title, scale: { scheme: 'viridis', ...(o.color.domain ? { domain: o.color.domain } : {}) }, legend: o.color.format ? { format: o.color.format } : {} },
+      },
+    },
+    {
+      mark: { type: 'text', fontSize: 11 },
+      encoding: {
+        x,
+        y,
+        text: { field: 'label', type: 'nominal' },
+        color: { condition: { test: 'datum.value !== null && datum.value > 0.55', value: 'black' }, value: 'white' },
+      },
+    },
+  ];
+  return {
+    data: { values: rows.map((r) => ({ ...r })) },
+    facet: { column: { field: 'panel', type: 'nominal', title: o.facet.title || null, sort: o.facet.order, header: { labelFontSize: 12, labelFontWeight: 'bold' } } },
+    spec: { width: Math.max(160, o.xOrder.length * 52), height: Math.max(90, o.yOrder.length * 34), layer },
+  } as TopLevelSpec;
+}
+
+/** "95.1 ± 0.3%" for an accuracy CI (fraction in, percent out). */
+export function pct(ci: MeanCI | BandRow): string {
+  const half = 'half' in ci ? ci.half : (ci.hi - ci.lo) / 2;
+  if (!Number.isFinite(ci.mean)) return 'n/a';
+  return `${(ci.mean * 100).toFixed(1)} ± ${((Number.isFinite(half) ? half : 0) * 100).toFixed(1)}%`;
+}
+
+/** A number for captions with 3 significant digits (1.23e-4 style when tiny or huge). */
+export function num(v: number): string {
+  if (!Number.isFinite(v)) return 'n/a';
+  const a = Math.abs(v);
+  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(2);
+  return String(Number(v.toPrecision(3)));
+}
+
+/** True when values look like fractions in [0, 1] (accuracies), so axes can print percent. */
+export function looksLikeFraction(values: readonly number[]): boolean {
+  const v = values.filter(Number.isFinite);
+  return v.length > 0 && v.every((x) => x >= 0 && x <= 1);
+}
