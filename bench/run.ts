@@ -126,10 +126,16 @@ class Reference {
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const spawnError = new Promise<string>((resolve) => child.on('error', (e) => resolve(e.message)));
     const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-    const first = await Promise.race([lines.next().then((r) => (r.done ? undefined : r.value)), spawnError.then(() => undefined)]);
+    let spawnWhy = '';
+    const first = await Promise.race([
+      lines.next().then((r) => (r.done ? undefined : r.value)),
+      spawnError.then((m) => void (spawnWhy = m)),
+    ]);
     if (first === undefined) {
       child.kill();
-      const why = stderr.trim().split('\n').pop() ?? 'no output';
+      // Give stderr a moment to drain so the Python traceback's last line (e.g. No module named 'torch') is shown.
+      await new Promise((res) => setTimeout(res, 50));
+      const why = spawnWhy || stderr.trim().split('\n').pop() || 'no output';
       return `${python} ${script} did not start (${why})`;
     }
     return new Reference(child, JSON.parse(first) as Record<string, unknown>, lines);
