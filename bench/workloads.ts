@@ -1,5 +1,5 @@
 // The bench workloads (W1-W5, GEMM, memory copy) in bnlab; bench/reference/workloads.py holds the same in PyTorch.
-import * as api from '../src/index.js';
+import { BatchNorm1d, BatchNorm2d } from '../src/nn/norm/index.js';
 import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential, Sigmoid, type Module } from '../src/nn/index.js';
 import { crossEntropy } from '../src/ops/index.js';
 import { SGD } from '../src/optim/index.js';
@@ -23,24 +23,11 @@ export interface Workload {
   bytes?: number;
 }
 
-type ModuleCtor = new (features: number) => Module;
-
-/**
- * BatchNorm is looked up at run time, not imported, so the bench compiles while src/nn/norm is being written;
- * a workload that needs it fails with a clear message instead of breaking the build.
- */
-function bn(name: 'BatchNorm1d' | 'BatchNorm2d'): ModuleCtor {
-  const ctor = (api as unknown as Record<string, unknown>)[name];
-  if (typeof ctor !== 'function') throw new Error(`${name} is not exported from src/index.ts yet`);
-  return ctor as ModuleCtor;
-}
-
 /** Linear -> BatchNorm1d -> activation per hidden layer, then a Linear head; PyTorch default init. */
 function mlp(widths: number[], act: () => Module, rng: Rng): Sequential {
-  const BN1d = bn('BatchNorm1d');
   const layers: Module[] = [];
   for (let i = 0; i + 2 < widths.length; i++) {
-    layers.push(new Linear(widths[i], widths[i + 1], { rng }), new BN1d(widths[i + 1]), act());
+    layers.push(new Linear(widths[i], widths[i + 1], { rng }), new BatchNorm1d(widths[i + 1]), act());
   }
   layers.push(new Linear(widths[widths.length - 2], widths[widths.length - 1], { rng }));
   return new Sequential(...layers);
@@ -98,10 +85,9 @@ export const workloads: Workload[] = [
     reference: 'W3',
     setup() {
       const rng = new Rng(3);
-      const BN2d = bn('BatchNorm2d');
       const m = new Sequential(
-        new Conv2d(1, 32, 3, { padding: 1, rng }), new BN2d(32), new ReLU(), new MaxPool2d(2),
-        new Conv2d(32, 64, 3, { padding: 1, rng }), new BN2d(64), new ReLU(), new MaxPool2d(2),
+        new Conv2d(1, 32, 3, { padding: 1, rng }), new BatchNorm2d(32), new ReLU(), new MaxPool2d(2),
+        new Conv2d(32, 64, 3, { padding: 1, rng }), new BatchNorm2d(64), new ReLU(), new MaxPool2d(2),
         new Flatten(), new Linear(3136, 10, { rng }),
       );
       return trainStep(m, rand([64, 1, 28, 28], { rng }), labels(64, rng), 0.05);
@@ -116,7 +102,7 @@ export const workloads: Workload[] = [
     bytes: 4 * 4 * W4_NUMEL,
     setup() {
       const rng = new Rng(4);
-      const layer = new (bn('BatchNorm2d'))(64);
+      const layer = new BatchNorm2d(64);
       layer.train();
       const x = randn(W4_SHAPE, { rng, requiresGrad: true });
       const dy = randn(W4_SHAPE, { rng }).data;
