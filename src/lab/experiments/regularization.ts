@@ -1,0 +1,189 @@
+// Experiment `regularization`: train/test gap and test accuracy on a small training subset, {no BN, BN} x {no dropout, dropout}.
+import { z } from 'zod';
+import type { Experiment, TrialSpec } from '../experiment.js';
+import { trialId } from '../experiment.js';
+import type { Finding, Trial, Verdict } from '../results.js';
+import { buildMlp } from '../models.js';
+import { trainClassifier } from '../train.js';
+import type { MeanCI } from '../stats.js';
+import { baseFields, fields, metricCI, fmtPct, seedsText, round, finitePoints, inputSize } from './mlp-common.js';
+
+const schema = z
+  .object({
+    ...baseFields,
+    /** Training samples used (small, so the plain net overfits). */
+    trainSubset: z.number().int('trainSubset must be an integer').min(2, 'trainSubset must be at least 2'),
+    /** Dropout probability of the dropout arms (after each hidden activation). */
+    dropout: z.number().gt(0, 'dropout must be in (0, 1)').lt(1, 'dropout must be in (0, 1)'),
+    steps: fields.steps,
+    batchSize: fields.batchSize,
+    lr: fields.lr,
+    momentum: z.number().min(0).max(0.999),
+    evalEvery: fields.evalEvery,
+    evalSamples: fields.evalSamples,
+    hidden: z.array(fields.width).min(1, 'hidden needs at least one layer'),
+    activation: fields.activation,
+  })
+  .strict();
+
+/** Config of the `regularization` experiment. */
+export type RegularizationConfig = z.infer<typeof schema>;
+
+/** The four arms: normalization x dropout. */
+export const REG_ARMS = ['plain', 'plain+dropout', 'bn', 'bn+dropout'] as const;
+
+const of = (trials: readonly Trial[], arm: string, metric: string) => metricCI(trials.filter((t) => t.arm === arm), metric);
+
+/** Difference of two independent means with an approximate 95% half-width sqrt(h1^2 + h2^2). */
+function diff(a: MeanCI, b: MeanCI): { d: number; half: number } {
+  return { d: a.mean - b.mean, half: Math.sqrt(a.half * a.half + b.half * b.half) };
+}
+
+const pts = (x: number) => (x * 100).toFixed(1);
+
+function findGap(trials: readonly Trial[], config: RegularizationConfig): Finding {
+  const gp = of(trials, 'plain', 'gap');
+  const gb = of(trials, 'bn', 'gap');
+  const gd = of(trials, 'plain+dropout', 'gap');
+  const d = diff(gb, gp);
+  let verdict: Verdict;
+  if (gp.n === 0 || gb.n === 0) verdict = 'inconclusive';
+  else if (d.d < -d.half) verdict = 'supported';
+  else if (d.d > d.half) verdict = 'contradicted';
+  else verdict = 'inconclusive';
+  const dropoutPart = gd.n > 0 ? `; dropout alone (p = ${config.dropout}) gave ${fmtPct(gd)}` : '';
+  const tail =
+    verdict === 'supported'
+      ? ` BN narrowed the gap by ${pts(-d.d)} ± ${pts(d.half)} points.`
+      : verdict === 'contradicted'
+        ? ` BN widened the gap by ${pts(d.d)} ± ${pts(d.half)} points: no regularizing effect here.`
+        : ' The difference is within the confidence interval.';
+  return {
+    id: 'bn-reduces-gap',
+    claim: 'BN regularizes the model: less overfitting (a smaller train/test gap)',
+    text: `Trained on ${config.trainSubset} samples, the train-test accuracy gap was ${fmtPct(gb)} with BN vs ${fmtPct(gp)} without${dropoutPart} (${seedsText(Math.min(gb.n, gp.n))}).${tail}`,
+    verdict,
+    values: {
+      gapBn: round(gb.mean),
+      gapBnHalf: round(gb.half),
+      gapPlain: round(gp.mean),
+      gapPlainHalf: round(gp.half),
+      gapPlainDropout: round(gd.mean),
+      gapBnDropout: round(of(trials, 'bn+dropout', 'gap').mean),
+      diff: round(d.d),
+      diffHalf: round(d.half),
+    },
+  };
+}
+
+function findReplacesDropout(trials: readonly Trial[]): Finding {
+  const bn = of(trials, 'bn', 'testAccuracy');
+  const bnd = of(trials, 'bn+dropout', 'testAccuracy');
+  const pd = of(trials, 'plain+dropout', 'testAccuracy');
+  const p = of(trials, 'plain', 'testAccuracy');
+  const vsDropout = diff(bn, pd);
+  const addDropout = diff(bnd, bn);
+  let verdict: Verdict;
+  if (bn.n === 0 || bnd.n === 0 || pd.n === 0) verdict = 'inconclusive';
+  else {
+    // "Dropout can be removed": BN alone is not worse than dropout alone, and adding dropout to BN does not help.
+    const bnNotWorse = vsDropout.d >= -vsDropout.half;
+    const dropoutNoHelp = addDropout.d <= addDropout.half;
+    verdict = bnNotWorse && dropoutNoHelp ? 'supported' : !bnNotWorse && !dropoutNoHelp ? 'contradicted' : 'mixed';
+  }
+  const addText = addDropout.d > addDropout.half ? `adding dropout to BN raised it by ${pts(addDropout.d)} ± ${pts(addDropout.half)} points` : addDropout.d < -addDropout.half ? `adding dropout to BN lowered it by ${pts(-addDropout.d)} ± ${pts(addDropout.half)} points` : 'adding dropout to BN made no significant difference';
+  return {
+    id: 'bn-replaces-dropout',
+    claim: 'With BN, dropout can be removed (the paper removed it from BN-Inception)',
+    text: `Test accuracy: BN ${fmtPct(bn)}, BN + dropout ${fmtPct(bnd)}, dropout alone ${fmtPct(pd)}, neither ${fmtPct(p)} (${seedsText(bn.n)}); ${addText}.`,
+    verdict,
+    values: {
+      testBn: round(bn.mean),
+      testBnDropout: round(bnd.mean),
+      testPlainDropout: round(pd.mean),
+      testPlain: round(p.mean),
+      bnMinusDropout: round(vsDropout.d),
+      dropoutOnBn: round(addDropout.d),
+      dropoutOnBnHalf: round(addDropout.half),
+    },
+  };
+}
+
+function findTestAccuracy(trials: readonly Trial[]): Finding {
+  const bn = of(trials, 'bn', 'testAccuracy');
+  const p = of(trials, 'plain', 'testAccuracy');
+  const d = diff(bn, p);
+  const verdict: Verdict = bn.n === 0 || p.n === 0 ? 'inconclusive' : d.d > d.half ? 'supported' : d.d < -d.half ? 'contradicted' : 'inconclusive';
+  const tb = of(trials, 'bn', 'trainAccuracy');
+  const tp = of(trials, 'plain', 'trainAccuracy');
+  return {
+    id: 'small-data-test-accuracy',
+    claim: 'BN improves test accuracy when the training set is small enough to overfit',
+    text: `On the small training set, BN reached ${fmtPct(bn)} test accuracy vs ${fmtPct(p)} without (difference ${pts(d.d)} ± ${pts(d.half)} points; train accuracy ${fmtPct(tb)} vs ${fmtPct(tp)}).`,
+    verdict,
+    values: { testBn: round(bn.mean), testPlain: round(p.mean), diff: round(d.d), diffHalf: round(d.half), trainBn: round(tb.mean), trainPlain: round(tp.mean) },
+  };
+}
+
+/** The regularization experiment (Ioffe & Szegedy Sec. 3.4 and 4.2.1). */
+export const regularization: Experiment<RegularizationConfig> = {
+  name: 'regularization',
+  title: 'Regularization: train/test gap on a small training set, {no BN, BN} x {no dropout, dropout}',
+  claim: 'BN regularizes the model: a training example is seen together with the others of its mini-batch, so the network no longer produces deterministic values for it; with BN, dropout can be removed or reduced.',
+  context:
+    'Later work finds the regularizing effect of BN real but modest, coming from the noise of mini-batch statistics (it fades with large batches); it is usually weaker than dropout or data augmentation. Santurkar et al. attribute BN\'s benefit mainly to a smoother loss landscape, not regularization.',
+  schema,
+  presets: {
+    tiny: { dataset: 'mnist-10k', seeds: 2, trainSubset: 100, dropout: 0.5, steps: 30, batchSize: 20, lr: 0.1, momentum: 0, evalEvery: 10, evalSamples: 200, hidden: [16], activation: 'relu' },
+    quick: { dataset: 'mnist-10k', seeds: 3, trainSubset: 1000, dropout: 0.5, steps: 600, batchSize: 50, lr: 0.1, momentum: 0.9, evalEvery: 100, evalSamples: 1000, hidden: [100, 100], activation: 'relu' },
+    full: { dataset: 'mnist-10k', seeds: 5, trainSubset: 1000, dropout: 0.5, steps: 4000, batchSize: 50, lr: 0.1, momentum: 0.9, evalEvery: 200, evalSamples: 2000, hidden: [256, 256, 256], activation: 'relu' },
+  },
+  trials(config: RegularizationConfig): TrialSpec[] {
+    const out: TrialSpec[] = [];
+    for (let seed = 0; seed < config.seeds; seed++) for (const arm of REG_ARMS) out.push({ id: trialId(arm, seed), arm, seed, params: {} });
+    return out;
+  },
+  runTrial(spec, config, ctx) {
+    const data = ctx.dataset();
+    const bn = spec.arm.startsWith('bn');
+    const drop = spec.arm.endsWith('+dropout');
+    const subset = Math.min(config.trainSubset, data.train.n);
+    const { model } = buildMlp(
+      { inputs: inputSize(data), hidden: config.hidden, classes: data.classes.length, activation: config.activation, norm: bn ? 'bn' : 'none', init: { kind: 'default' }, dropout: drop ? config.dropout : 0 },
+      spec.seed,
+    );
+    const r = trainClassifier(model, data, {
+      steps: config.steps,
+      batchSize: config.batchSize,
+      lr: config.lr,
+      momentum: config.momentum,
+      evalEvery: config.evalEvery,
+      evalSamples: config.evalSamples,
+      // Train accuracy over the whole subset (in eval mode, as test accuracy), so the gap compares like with like.
+      trainEvalSamples: subset,
+      trainSubset: subset,
+      seed: spec.seed,
+      progress: ctx.progress,
+    });
+    const test = r.curves.testAccuracy;
+    const train = r.curves.trainAccuracy;
+    const gapCurve: [number, number][] = train.map(([s, a], i) => [s, a - (test[i]?.[1] ?? NaN)]);
+    const trainAcc = r.finalTrainAccuracy ?? NaN;
+    return {
+      metrics: {
+        trainAccuracy: trainAcc,
+        testAccuracy: r.finalTestAccuracy,
+        // A diverged net scores chance on both splits: a gap of 0 there would read as perfect regularization.
+        gap: r.diverged ? null : trainAcc - r.finalTestAccuracy,
+        bestTestAccuracy: Math.max(...test.map(([, a]) => a)),
+      },
+      curves: { testAccuracy: finitePoints(test), trainAccuracy: finitePoints(train), gap: finitePoints(gapCurve), trainLoss: finitePoints(r.curves.trainLoss) },
+      diverged: r.diverged,
+      divergedAt: r.divergedAt,
+    };
+  },
+  findings(trials: Trial[], config: RegularizationConfig): Finding[] {
+    if (trials.length === 0) return [];
+    return [findGap(trials, config), findReplacesDropout(trials), findTestAccuracy(trials)];
+  },
+};
