@@ -1,5 +1,5 @@
 // Row normalization kernels for LayerNorm and GroupNorm: statistics per contiguous row, per-segment affine, closed-form backward.
-import { channelStats } from './batchnorm.js';
+import { bnStats } from './batchnorm.js';
 
 /**
  * A row of `segs * segLen` contiguous values normalized together; segment p of row r is scaled by
@@ -28,12 +28,13 @@ export function rowNormForward(
   const { rows, segs, segLen, period } = geom;
   const { gamma, beta, eps } = affine;
   const M = segs * segLen;
-  const st = new Float64Array(2);
+  const mu1 = new Float64Array(1);
+  const var1 = new Float64Array(1);
   for (let r = 0; r < rows; r++) {
-    // A row is channel 0 of sample r in a (rows, 1, M) view, so the BatchNorm statistics kernel applies as is.
-    channelStats(x, 1, M, 0, r, r + 1, st);
-    const mu = st[0];
-    const is = 1 / Math.sqrt(st[1] + eps);
+    // A row is the one channel of sample r in a (rows, 1, M) view, so the BatchNorm statistics kernel applies as is.
+    bnStats(x, 1, M, r, r + 1, mu1, var1);
+    const mu = mu1[0];
+    const is = 1 / Math.sqrt(var1[0] + eps);
     mean[r] = mu;
     invstd[r] = is;
     const a0 = (r % period) * segs;

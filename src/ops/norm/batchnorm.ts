@@ -1,7 +1,7 @@
 // BatchNorm as a differentiable op: batch or running statistics, running-statistics updates, Ghost BN sub-batches
 // and Batch Renorm corrections, all through one core and one fused closed-form backward for x, weight and bias.
 import { record } from '../../autograd/record.js';
-import { channelAffine, channelGradApply, channelGradSums, channelStats } from '../../kernels/ts/batchnorm.js';
+import { bnAffine, bnGradApply, bnGradSums, bnStats } from '../../kernels/ts/batchnorm.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { ArgumentError, ShapeError, fmtShape } from '../../tensor/errors.js';
 import { expectTensor } from '../util.js';
@@ -128,7 +128,9 @@ export function bnCore(x: Tensor, weight: Tensor | null, bias: Tensor | null, o:
   const invstds = new Float64Array(G * C);
   const rs = renorm ? new Float64Array(G * C) : null;
   const ds = renorm ? new Float64Array(G * C) : null;
-  const st = new Float64Array(2);
+  const variance = new Float64Array(C);
+  const scale = new Float64Array(C);
+  const shift = new Float64Array(C);
   const unbiased = o.unbiasedRunningVar ?? true;
   const prior = o.priorUpdates ?? 0;
   for (let g = 0; g < G; g++) {
@@ -136,17 +138,17 @@ export function bnCore(x: Tensor, weight: Tensor | null, bias: Tensor | null, o:
     const n1 = Math.min(N, n0 + vbs);
     const m = (n1 - n0) * S;
     const f = momentum ?? 1 / (prior + g + 1);
+    const mean = means.subarray(g * C, (g + 1) * C);
+    if (o.batchStats) bnStats(xd, C, S, n0, n1, mean, variance);
     for (let c = 0; c < C; c++) {
       const gamma = gd ? gd[c] : 1;
       const beta = bd ? bd[c] : 0;
-      let mu: number;
       let is: number;
       let r = 1;
       let d = 0;
       if (o.batchStats) {
-        channelStats(xd, C, S, c, n0, n1, st);
-        mu = st[0];
-        const v = st[1];
+        const mu = mean[c];
+        const v = variance[c];
         is = 1 / Math.sqrt(v + eps);
         if (renorm && rm && rv) {
           // r, d from the running statistics before this batch's update (Ioffe 2017, Algorithm 1).
@@ -161,15 +163,15 @@ export function bnCore(x: Tensor, weight: Tensor | null, bias: Tensor | null, o:
           rv!.data[c] = (1 - f) * rv!.data[c] + f * (unbiased ? (v * m) / (m - 1) : v);
         }
       } else {
-        mu = rm!.data[c];
+        mean[c] = rm!.data[c];
         is = 1 / Math.sqrt(rv!.data[c] + eps);
       }
-      means[g * C + c] = mu;
       invstds[g * C + c] = is;
       // y = gamma (r (x - mu) is + d) + beta = x * scale + shift.
-      const scale = gamma * r * is;
-      channelAffine(xd, y, C, S, c, n0, n1, scale, beta + gamma * d - mu * scale);
+      scale[c] = gamma * r * is;
+      shift[c] = beta + gamma * d - mean[c] * scale[c];
     }
+    bnAffine(xd, y, C, S, n0, n1, scale, shift);
   }
 
   const batchStats = o.batchStats;
@@ -179,34 +181,32 @@ export function bnCore(x: Tensor, weight: Tensor | null, bias: Tensor | null, o:
     // A fresh x gradient is written, not accumulated: one read of a 0-filled buffer fewer.
     const fresh = x.requiresGrad && x.grad === null;
     const gx = x.requiresGrad ? x.gradBuffer() : null;
-    const sums = new Float64Array(2);
+    const sumDy = new Float64Array(C);
+    const sumDyXc = new Float64Array(C);
+    const coef = { a: new Float64Array(C), b: new Float64Array(C), k: new Float64Array(C), accumulate: !fresh };
     for (let g = 0; g < G; g++) {
       const n0 = g * vbs;
       const n1 = Math.min(N, n0 + vbs);
       const m = (n1 - n0) * S;
+      const mean = means.subarray(g * C, (g + 1) * C);
+      // Eval mode needs no reductions for dx alone (dx = gamma * invstd * dy).
+      if (batchStats || gw || gb) bnGradSums(xd, dy, C, S, { n0, n1, mean }, sumDy, sumDyXc);
       for (let c = 0; c < C; c++) {
         const j = g * C + c;
-        const mu = means[j];
         const is = invstds[j];
         const r = rs ? rs[j] : 1;
         const d = ds ? ds[j] : 0;
-        const a = (gd ? gd[c] : 1) * r * is;
-        if (batchStats || gw || gb) {
-          channelGradSums(xd, dy, C, S, c, n0, n1, mu, sums);
-        }
-        const sdy = sums[0];
-        const sdyu = sums[1] * is;
+        const sdy = sumDy[c];
+        const sdyu = sumDyXc[c] * is;
         if (gb) gb[c] += sdy;
         if (gw) gw[c] += r * sdyu + d * sdy;
-        if (gx) {
-          if (batchStats) {
-            const b = (-a * is * sdyu) / m;
-            channelGradApply(xd, dy, gx, C, S, c, n0, n1, { a, b, k: (-a * sdy) / m - b * mu, accumulate: !fresh });
-          } else {
-            channelGradApply(xd, dy, gx, C, S, c, n0, n1, { a, b: 0, k: 0, accumulate: !fresh });
-          }
-        }
+        const a = (gd ? gd[c] : 1) * r * is;
+        const b = batchStats ? (-a * is * sdyu) / m : 0;
+        coef.a[c] = a;
+        coef.b[c] = b;
+        coef.k[c] = batchStats ? (-a * sdy) / m - b * mean[c] : 0;
       }
+      if (gx) bnGradApply(xd, dy, gx, C, S, { n0, n1 }, coef);
     }
   });
 }
