@@ -100,6 +100,8 @@ export function bnCore(x: Tensor, weight: Tensor | null, bias: Tensor | null, o:
     if (!(renorm.dMax >= 0)) throw new ArgumentError(`${op}: dMax must be >= 0, got ${String(renorm.dMax)}`);
   }
   const update = o.batchStats && o.update && rm !== null && rv !== null;
+  // An empty batch (N = 0 or an empty spatial size) has no statistics: empty output, running statistics untouched.
+  if (x.size === 0) return record(new Tensor(new Float32Array(0), x.shape), op, [x, weight, bias], () => {});
 
   // Sample ranges [n0, n1) with their own statistics: Ghost BN sub-batches, else the whole batch.
   let vbs = N;

@@ -189,3 +189,13 @@ describe('errors', () => {
     expect(() => new BatchNorm1d(3, { virtualBatchSize: 0 })).toThrow(/virtualBatchSize/);
   });
 });
+
+describe('edge cases', () => {
+  it('an empty batch gives an empty output and leaves the running statistics alone', () => {
+    const m = new BatchNorm2d(3);
+    const y = m.forward(new Tensor(new Float32Array(0), [0, 3, 2, 2]));
+    expect(y.shape).toEqual([0, 3, 2, 2]);
+    expect(Array.from(m.runningVar!.data)).toEqual([1, 1, 1]);
+    expect(m.forward(new Tensor(new Float32Array(0), [2, 3, 0, 2])).size).toBe(0);
+  });
+});
