@@ -5,6 +5,7 @@ import { BnlabError } from '../tensor/errors.js';
 import { registerInfo } from './info.js';
 import { registerDemo } from './demo.js';
 import { registerDatasets } from './datasets.js';
+import { registerList, registerRun, registerStudy } from './run.js';
 
 const program = new Command();
 program
@@ -16,6 +17,9 @@ program
 registerInfo(program);
 registerDemo(program);
 registerDatasets(program);
+registerRun(program);
+registerStudy(program);
+registerList(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,6 +1,7 @@
 // The contract every experiment implements: a validated config, presets, a trial grid, one trial's work, findings.
 import type { z } from 'zod';
 import type { Dataset } from '../data/dataset.js';
+import type { LoadOptions } from '../data/registry.js';
 import type { Finding, Trial } from './results.js';
 
 /** One unit of work: an arm, a seed and grid values. Runs alone, possibly in a worker thread. */
@@ -50,6 +51,11 @@ export interface Experiment<C extends BaseConfig = BaseConfig> {
   trials(config: C): TrialSpec[];
   /** Runs one trial. Must be deterministic for a given spec and config; must not throw on divergence. */
   runTrial(spec: TrialSpec, config: C, ctx: TrialContext): TrialOutput;
+  /**
+   * Optional: options for loading the config's dataset (e.g. a synthetic set's size or noise); the
+   * runner adds `dataDir`. Default: the dataset's own defaults.
+   */
+  datasetOptions?(config: C): LoadOptions;
   /** Findings computed from the trials (never hard-coded numbers). */
   findings(trials: Trial[], config: C): Finding[];
 }

@@ -1,0 +1,44 @@
+// The table of experiments: name -> Experiment, in study order; typed so a name without an entry (or the reverse) fails to compile.
+import type { BaseConfig, Experiment } from './experiment.js';
+import { fig1 } from './experiments/fig1.js';
+import { scales } from './experiments/scales.js';
+import { lr } from './experiments/lr.js';
+import { init } from './experiments/init.js';
+import { regularization } from './experiments/regularization.js';
+import { depth } from './experiments/depth.js';
+import { ics } from './experiments/ics.js';
+import { inference } from './experiments/inference.js';
+import { batchsize } from './experiments/batchsize.js';
+
+/*
+ * To add an experiment (lr, init, regularization, depth, ics, inference, batchsize):
+ *   1. write src/lab/experiments/<name>.ts exporting `export const <name>: Experiment<YourConfig> = {...}`
+ *      with `name: '<name>'` (test/lab/runner.test.ts checks that each key matches its `name`);
+ *   2. import it below and add '<name>' to EXPERIMENT_NAMES at the place it should run in `bnlab study`;
+ *   3. add `<name>` to the EXPERIMENTS table. Steps 2 and 3 must agree or tsc fails.
+ * Its quick preset shares `npm start`'s budget: about 40 core-seconds (see the runner's notes in the PR).
+ */
+
+/** Every experiment, in the order `bnlab study` runs them. */
+export const EXPERIMENT_NAMES = ['fig1', 'scales', 'lr', 'init', 'regularization', 'depth', 'ics', 'inference', 'batchsize'] as const;
+
+/** Name of a registered experiment. */
+export type ExperimentName = (typeof EXPERIMENT_NAMES)[number];
+
+/** The experiments by name. */
+export const EXPERIMENTS: { readonly [K in ExperimentName]: Experiment<BaseConfig> } = {
+  fig1,
+  scales,
+  lr,
+  init,
+  regularization,
+  depth,
+  ics,
+  inference,
+  batchsize,
+};
+
+/** True if `name` is a registered experiment. */
+export function isExperimentName(name: string): name is ExperimentName {
+  return (EXPERIMENT_NAMES as readonly string[]).includes(name);
+}
