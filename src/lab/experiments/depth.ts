@@ -156,10 +156,10 @@ function findExplosion(trials: readonly Trial[]): Finding {
     const pLo = r('plain', lo);
     if (bLo.n === 0 || bHi.n === 0 || pHi.n === 0) continue;
     n++;
-    values[`${a}Bn${lo}`] = round(bLo.mean, 2);
-    values[`${a}Bn${hi}`] = round(bHi.mean, 2);
-    values[`${a}Plain${lo}`] = round(pLo.mean, 2);
-    values[`${a}Plain${hi}`] = round(pHi.mean, 2);
+    values[`${a}Bn${lo}`] = round(bLo.mean, 3);
+    values[`${a}Bn${hi}`] = round(bHi.mean, 3);
+    values[`${a}Plain${lo}`] = round(pLo.mean, 3);
+    values[`${a}Plain${hi}`] = round(pHi.mean, 3);
     // Yang et al.: with BN the ratio grows with depth (exponentially) and exceeds the plain net's at depth.
     if (depths.length > 1 && bHi.lo > bLo.hi) grows++;
     if (bHi.lo > pHi.hi) above++;
