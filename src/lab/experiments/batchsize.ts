@@ -75,7 +75,7 @@ const common = {
 
 const presets: { tiny: BatchsizeConfig; quick: BatchsizeConfig; full: BatchsizeConfig } = {
   tiny: { dataset: 'mnist-10k', seeds: 2, ...common, batchSizes: [2, 32], examples: 64, lr: 0.5, refBatch: 32, hidden: [16], evalPoints: 2, evalSamples: 200 },
-  quick: { dataset: 'mnist-10k', seeds: 3, ...common, batchSizes: [2, 8, 32, 128], examples: 4096, lr: 0.5, refBatch: 32, hidden: [100, 100], evalPoints: 4, evalSamples: 1000 },
+  quick: { dataset: 'mnist-10k', seeds: 3, ...common, batchSizes: [2, 8, 32, 128], examples: 8192, lr: 0.5, refBatch: 32, hidden: [100, 100], evalPoints: 4, evalSamples: 1000 },
   full: { dataset: 'mnist-10k', seeds: 5, ...common, batchSizes: [2, 4, 8, 16, 32, 64, 128, 256], examples: 40000, lr: 0.5, refBatch: 32, hidden: [100, 100, 100], evalPoints: 10, evalSamples: 2000 },
 };
 
