@@ -69,6 +69,7 @@ describe('batchsize', () => {
     expect(parseErrors(batchsize.schema, { ...tiny, groups: 5 }).join('; ')).toMatch(/groups \(5\) must divide every hidden width/);
     expect(parseErrors(batchsize.schema, { ...tiny, renorm: { ...tiny.renorm, warmup: 0.6, rampEnd: 0.5 } }).join('; ')).toMatch(/rampEnd must not come before/);
     expect(parseErrors(batchsize.schema, { ...tiny, lrScaling: 'cubic' }).join('; ')).toMatch(/lrScaling/);
+    expect(parseErrors(batchsize.schema, { ...tiny, batchSizes: [2, 33] }).join('; ')).toMatch(/batch size 33 leaves a virtual batch of one sample/);
   });
 
   it('records a diverging run instead of throwing', () => {

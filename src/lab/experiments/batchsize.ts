@@ -57,6 +57,9 @@ const schema = z
   .superRefine((c, ctx) => {
     const bad = c.hidden.filter((h) => h % c.groups !== 0);
     if (c.arms.includes('group') && bad.length) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['groups'], message: `groups (${c.groups}) must divide every hidden width (not ${bad.join(', ')})` });
+    // A last virtual batch of one sample has no batch statistics (BN rejects it).
+    const lone = c.batchSizes.filter((b) => b > c.virtualBatchSize && b % c.virtualBatchSize === 1);
+    if (c.arms.includes('ghost') && lone.length) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['batchSizes'], message: `batch size ${lone.join(', ')} leaves a virtual batch of one sample with virtualBatchSize ${c.virtualBatchSize}` });
   });
 
 /** Config of the `batchsize` experiment. */
