@@ -6,6 +6,7 @@ import { registerInfo } from './info.js';
 import { registerDemo } from './demo.js';
 import { registerDatasets } from './datasets.js';
 import { registerList, registerRun, registerStudy } from './run.js';
+import { registerReport } from './report.js';
 
 const program = new Command();
 program
@@ -20,6 +21,7 @@ registerDatasets(program);
 registerRun(program);
 registerStudy(program);
 registerList(program);
+registerReport(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,6 +1,7 @@
 // Finds TrueType fonts on this machine for the PNG rasterizer (resvg draws no text without a font).
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { fontFamilyName } from './font-metrics.js';
 
 /** Font files tried first: DejaVu and Liberation ship with Debian/Ubuntu and most Linux images. */
 const PREFERRED: { family: string; files: string[] }[] = [
@@ -12,25 +13,37 @@ const PREFERRED: { family: string; files: string[] }[] = [
 /** Directories scanned when none of the preferred files exist. */
 const FONT_DIRS = ['/usr/share/fonts', '/usr/local/share/fonts', '/Library/Fonts', '/System/Library/Fonts', 'C:\\Windows\\Fonts'];
 
+/** The family name inside a font file (resvg selects fonts by family), or null. */
+function familyOf(file: string): string | null {
+  try {
+    return fontFamilyName(readFileSync(file));
+  } catch {
+    return null;
+  }
+}
+
 /** Fonts for resvg: files to load and the family that stands in for 'sans-serif' (null family: none found). */
 export interface FontSet {
   files: string[];
   family: string | null;
+  /** The regular and bold faces (for text measurement), when identifiable. */
+  regular?: string;
+  bold?: string;
 }
 
 let cached: FontSet | null = null;
 
 /**
  * The fonts to rasterize with. `BNLAB_FONT` (a .ttf/.otf path) overrides the search. When no font is found
- * `family` is null: PNGs are still written but their text may be missing, and the report says so.
+ * `files` is empty: PNGs are still written but their text may be missing, and the report says so.
  */
 export function findFonts(): FontSet {
   if (cached) return cached;
   const env = process.env.BNLAB_FONT;
-  if (env && existsSync(env)) return (cached = { files: [env], family: null });
+  if (env && existsSync(env)) return (cached = { files: [env], family: familyOf(env), regular: env });
   for (const p of PREFERRED) {
     const files = p.files.filter((f) => existsSync(f));
-    if (files.length > 0) return (cached = { files, family: p.family });
+    if (files.length > 0 && existsSync(p.files[0])) return (cached = { files, family: p.family, regular: p.files[0], bold: files.find((f) => /bold|bd\./i.test(f)) });
   }
   // Fall back to any sans font file under the usual directories (bounded walk: font trees are shallow).
   const found: string[] = [];
@@ -55,5 +68,5 @@ export function findFonts(): FontSet {
     }
   };
   for (const d of FONT_DIRS) walk(d, 0);
-  return (cached = { files: found, family: null });
+  return (cached = { files: found, family: found.length ? familyOf(found[0]) : null, regular: found[0] });
 }

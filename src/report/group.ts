@@ -1,6 +1,6 @@
 // Aggregation over seeds: trials grouped by arm (+ params), curve bands and metric means with 95% CIs.
 import type { Trial } from '../lab/results.js';
-import { bandOf, meanCI, type MeanCI } from '../lab/stats.js';
+import { meanCI, type MeanCI } from '../lab/stats.js';
 
 /** Trials of one condition (same arm and same params, except the ones plotted on an axis), over seeds. */
 export interface Group {
@@ -104,12 +104,26 @@ function pick(present: readonly string[], candidates: readonly string[]): string
   return null;
 }
 
-/** Mean curve and 95% CI band of curve `name` over the group's seeds; points with no finite value dropped. */
+/**
+ * Mean curve and 95% CI band of curve `name` over the group's seeds, matching points by x (not by index,
+ * as stats.bandOf does): a seed that diverged early stops contributing at its last x instead of shifting
+ * later points onto earlier steps. `n` says how many seeds back each point.
+ */
 export function curveBand(group: Group, name: string): BandRow[] {
-  const curves = group.trials.map((t) => t.curves[name]).filter((c): c is [number, number][] => Array.isArray(c) && c.length > 0);
-  return bandOf(curves)
-    .filter((r) => Number.isFinite(r.x) && Number.isFinite(r.mean))
-    .map((r) => ({ series: group.label, x: r.x, mean: r.mean, lo: r.lo, hi: r.hi, n: r.n }));
+  const byX = new Map<number, number[]>();
+  for (const t of group.trials) {
+    for (const [x, y] of t.curves[name] ?? []) {
+      if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
+      if (!byX.has(x)) byX.set(x, []);
+      byX.get(x)!.push(y);
+    }
+  }
+  return [...byX]
+    .sort((a, b) => a[0] - b[0])
+    .map(([x, ys]) => {
+      const ci = meanCI(ys);
+      return { series: group.label, x, mean: ci.mean, lo: ci.lo, hi: ci.hi, n: ci.n };
+    });
 }
 
 /** Mean and 95% CI over the group's seeds of metric `name` (nulls and NaN skipped). */

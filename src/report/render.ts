@@ -1,9 +1,11 @@
 // Renders a figure: Vega-Lite spec -> Vega -> SVG string in Node (no network, no DOM), and SVG -> PNG with resvg.
 import { compile, type TopLevelSpec } from 'vega-lite';
+import * as vega from 'vega';
 import { parse, View, type Loader } from 'vega';
 import { Resvg } from '@resvg/resvg-js';
 import type { Figure } from './figure.js';
 import { findFonts } from './fonts.js';
+import { fontFileMetrics, type FontMetrics } from './font-metrics.js';
 
 /** Font stack written into the SVGs: DejaVu first (what the PNGs are rasterized with), then the browser's sans. */
 export const FONT = 'DejaVu Sans, Verdana, Arial, sans-serif';
@@ -18,6 +20,34 @@ const offlineLoader = {
   http: () => Promise.reject(new Error('offline')),
   file: () => Promise.reject(new Error('offline')),
 } as unknown as Loader;
+
+/** Vega's text measurement hook (vega-scenegraph's textMetrics; not in vega's type declarations). */
+type VegaTextItem = { text?: unknown; fontSize?: number; fontWeight?: string | number };
+const textMetrics = (vega as unknown as { textMetrics: { width: (item: VegaTextItem, text?: unknown) => number } }).textMetrics;
+
+let measuring = false;
+
+/**
+ * Makes Vega measure text with the advance widths of the font the PNGs are drawn with. Without a canvas
+ * Vega guesses 0.8 em per character, about 40% too wide for DejaVu Sans, which leaves wide empty margins
+ * right of every legend and truncates long legend labels. vl-convert uses the same hook. Idempotent.
+ */
+export function measureTextWithFonts(): void {
+  if (measuring) return;
+  measuring = true;
+  const fonts = findFonts();
+  const regular: FontMetrics | null = fonts.regular ? fontFileMetrics(fonts.regular) : null;
+  const bold: FontMetrics | null = fonts.bold ? fontFileMetrics(fonts.bold) : regular;
+  if (!regular) return;
+  textMetrics.width = (item, text) => {
+    const value = text === undefined ? item.text : text;
+    const lines = Array.isArray(value) ? value.map(String) : [value == null ? '' : String(value)];
+    const size = item.fontSize ?? 11;
+    const isBold = item.fontWeight === 'bold' || (typeof item.fontWeight === 'number' && item.fontWeight >= 600);
+    const m = isBold && bold ? bold : regular;
+    return Math.max(0, ...lines.map((l) => m.width(l.trim()) * size));
+  };
+}
 
 /** Splits text into lines of at most `width` characters at spaces (Vega titles do not wrap by themselves). */
 export function wrapText(text: string, width: number): string[] {
@@ -99,6 +129,7 @@ function collectingLogger(sink: string[]) {
  * Compiler and view warnings go to `warnings` when given, and are dropped otherwise.
  */
 export async function toSvg(spec: TopLevelSpec, warnings: string[] = []): Promise<string> {
+  measureTextWithFonts();
   const log = collectingLogger(warnings);
   const vg = compile(spec, { logger: log }).spec;
   const view = new View(parse(vg), { renderer: 'none', loader: offlineLoader, logger: log as never });

@@ -13,6 +13,12 @@ export interface AxisOpts {
   domain?: [number, number];
   /** Include zero when the domain is computed (default false: data-fitted). */
   zero?: boolean;
+  /** Lowest value the quantity can take (e.g. 0 for step counts): the axis and CI bars stop there. */
+  min?: number;
+  /** Whole numbers only on the ticks (layer numbers). */
+  integer?: boolean;
+  /** Ticks exactly at these values (e.g. the batch sizes of a grid). */
+  values?: number[];
 }
 
 /** Panel size of single charts; facets use narrower panels. */
@@ -33,12 +39,27 @@ const NAMED_COLORS: Record<string, string> = {
 };
 const CYCLE = ['#f58518', '#54a24b', '#b279a2', '#72b7b2', '#eeca3b', '#9d755d', '#ff9da6', '#bab0ac', '#4c78a8', '#e45756'];
 
-/** Colour scale for a list of series labels: known arms get their colour (matched on the label's arm part). */
+/** Darker and lighter variants of the named colours, for a second and third series of the same arm. */
+const SHADES: Record<string, string[]> = {
+  '#4c78a8': ['#4c78a8', '#9ecae9', '#1d3f66'],
+  '#e45756': ['#e45756', '#ff9d98', '#8c2221'],
+};
+
+/**
+ * Colour scale for a list of series labels: known arms get their colour (matched on the label's arm
+ * part), shaded lighter/darker when one arm has several series (e.g. "bn (activation=relu)", "bn (activation=tanh)").
+ */
 export function colorScale(series: readonly string[]): { domain: string[]; range: string[] } {
   let k = 0;
+  const seen = new Map<string, number>();
   const range = series.map((s) => {
     const arm = s.split(' (')[0].toLowerCase();
-    return NAMED_COLORS[arm] ?? CYCLE[k++ % CYCLE.length];
+    const base = NAMED_COLORS[arm];
+    if (!base) return CYCLE[k++ % CYCLE.length];
+    const i = seen.get(arm) ?? 0;
+    seen.set(arm, i + 1);
+    const shades = SHADES[base];
+    return i < shades.length ? shades[i] : CYCLE[k++ % CYCLE.length];
   });
   return { domain: [...series], range };
 }
@@ -52,11 +73,18 @@ function scaleOf(a: AxisOpts): Record<string, unknown> {
   // A log scale cannot include zero; Vega-Lite warns when asked to.
   const s: Record<string, unknown> = a.log ? { type: 'log' } : { zero: a.zero ?? false };
   if (a.domain) s.domain = a.domain;
+  else if (a.min !== undefined) s.domainMin = a.min;
   return s;
 }
 
 function axisOf(a: AxisOpts): Record<string, unknown> {
-  return a.format ? { format: a.format } : {};
+  const axis: Record<string, unknown> = a.format ? { format: a.format } : {};
+  if (a.integer) Object.assign(axis, { format: 'd', tickMinStep: 1 });
+  // Log axes: few ticks, or Vega draws a grid line at every 1-9 multiple of each decade; exponents keep
+  // 1e+8 short where the default prints 100,000,000.
+  if (a.log) Object.assign(axis, { tickCount: 5, ...(a.format ? {} : { labelExpr: "datum.value >= 1e5 || datum.value < 1e-3 ? format(datum.value, '.0e') : format(datum.value, '~g')" }) });
+  if (a.values) axis.values = a.values;
+  return axis;
 }
 
 /** A facet (small multiples side by side): rows carry `panel`, panels appear in `order`. */
@@ -92,6 +120,9 @@ function wrap(values: object[], layer: object[], facet: FacetOpts | undefined): 
 export function bandChart(rows: readonly (BandRow & { panel?: string; row?: string })[], o: { x: AxisOpts; y: AxisOpts; legend: string; facet?: FacetOpts }): TopLevelSpec {
   const series = distinct(rows, 'series');
   const values = rows.map((r) => ({ ...r, lo: o.y.log ? Math.max(r.lo, r.mean / 10) : r.lo }));
+  const perSeries = new Map<string, number>();
+  for (const r of rows) perSeries.set(`${r.series}|${r.panel ?? ''}|${r.row ?? ''}`, (perSeries.get(`${r.series}|${r.panel ?? ''}|${r.row ?? ''}`) ?? 0) + 1);
+  const sparse = [...perSeries.values()].some((n) => n < 3);
   // Line swatches at full opacity: the merged legend would otherwise take the faded band's look
   // (and legend: null on one layer hides the shared legend altogether).
   const legend = { symbolType: 'stroke', symbolOpacity: 1, symbolStrokeWidth: 3 };
@@ -100,7 +131,8 @@ export function bandChart(rows: readonly (BandRow & { panel?: string; row?: stri
   const y = { type: 'quantitative', title: o.y.title, scale: scaleOf(o.y), axis: axisOf(o.y) };
   const layer = [
     { mark: { type: 'area', opacity: 0.18, clip: true }, encoding: { x, y: { ...y, field: 'lo' }, y2: { field: 'hi' }, color } },
-    { mark: { type: 'line', strokeWidth: 2, interpolate: 'linear', clip: true }, encoding: { x, y: { ...y, field: 'mean' }, color } },
+    // Points on sparse curves: a one-point curve (a run that diverged at once) draws no line at all.
+    { mark: { type: 'line', strokeWidth: 2, interpolate: 'linear', clip: true, ...(sparse ? { point: { size: 30, filled: true } } : {}) }, encoding: { x, y: { ...y, field: 'mean' }, color } },
   ];
   return wrap(values, layer, o.facet);
 }
@@ -125,10 +157,10 @@ export interface SweepRow {
  */
 export function sweepChart(rows: readonly SweepRow[], o: { x: AxisOpts; y: AxisOpts; legend: string; facet?: FacetOpts; flagLabel?: string }): TopLevelSpec {
   const series = distinct(rows, 'series');
-  const floor = o.y.domain?.[0] ?? Math.min(...rows.filter((r) => Number.isFinite(r.mean)).map((r) => r.lo), 0);
+  const floor = o.y.domain?.[0] ?? o.y.min ?? Math.min(...rows.filter((r) => Number.isFinite(r.mean)).map((r) => r.lo), 0);
   const values = rows.map((r) => ({
     ...r,
-    lo: Number.isFinite(r.lo) ? r.lo : null,
+    lo: Number.isFinite(r.lo) ? Math.max(r.lo, o.y.min ?? -Infinity) : null,
     hi: Number.isFinite(r.hi) ? r.hi : null,
     mean: Number.isFinite(r.mean) ? r.mean : null,
     markY: Number.isFinite(r.mean) ? r.mean : floor,
@@ -138,7 +170,9 @@ export function sweepChart(rows: readonly SweepRow[], o: { x: AxisOpts; y: AxisO
   const color = { field: 'series', type: 'nominal', title: o.legend, scale: colorScale(series), sort: series };
   // Ticks at the grid values only: a sweep has few x values and they are what the reader looks up.
   const xs = [...new Set(rows.map((r) => r.x))].sort((a, b) => a - b);
-  const x = { field: 'x', type: 'quantitative', title: o.x.title, scale: scaleOf(o.x), axis: { ...axisOf(o.x), values: xs, grid: true } };
+  // Padding keeps the first and last points' markers and error bars off the plot's edges; no rounding of
+  // the domain to powers of ten, which would leave a log axis mostly empty.
+  const x = { field: 'x', type: 'quantitative', title: o.x.title, scale: { ...scaleOf(o.x), padding: 18, nice: false }, axis: { ...axisOf(o.x), values: xs, grid: true } };
   const y = { type: 'quantitative', title: o.y.title, scale: scaleOf(o.y), axis: axisOf(o.y) };
   const layer: object[] = [
     { transform: [{ filter: 'isValid(datum.mean)' }], mark: { type: 'line', strokeWidth: 2, clip: true }, encoding: { x, y: { ...y, field: 'mean' }, color } },
@@ -249,4 +283,40 @@ export function num(v: number): string {
 export function looksLikeFraction(values: readonly number[]): boolean {
   const v = values.filter(Number.isFinite);
   return v.length > 0 && v.every((x) => x >= 0 && x <= 1);
+}
+
+/** Percentiles of one panel at one x (wide: one field per percentile, e.g. p15, p50, p85). */
+export interface PercentileRow {
+  panel: string;
+  row: string;
+  x: number;
+  [q: `p${number}`]: number;
+}
+
+/**
+ * The paper's Figure 1b/1c look: per panel, the band between the lowest and highest percentile shaded
+ * and one line per percentile. Panels in columns (arms) and rows (seeds).
+ */
+export function percentileChart(rows: readonly PercentileRow[], o: { qs: number[]; x: AxisOpts; y: AxisOpts; columns: string[]; rows: string[] }): TopLevelSpec {
+  const keys = o.qs.map((q) => `p${q}`);
+  const lo = keys[0];
+  const hi = keys[keys.length - 1];
+  const x = { field: 'x', type: 'quantitative', title: o.x.title, scale: scaleOf(o.x), axis: axisOf(o.x) };
+  const y = { type: 'quantitative', title: o.y.title, scale: scaleOf(o.y), axis: axisOf(o.y) };
+  const labels = o.qs.map((q) => `${q}th percentile`);
+  const layer = [
+    { mark: { type: 'area', opacity: 0.15, color: '#4c78a8' }, encoding: { x, y: { ...y, field: lo }, y2: { field: hi } } },
+    {
+      transform: [{ fold: keys, as: ['key', 'value'] }, { calculate: `replace(datum.key, 'p', '') + 'th percentile'`, as: 'percentile' }],
+      mark: { type: 'line', strokeWidth: 2 },
+      encoding: {
+        x,
+        y: { ...y, field: 'value' },
+        color: { field: 'percentile', type: 'nominal', title: 'percentile', sort: labels, scale: { domain: labels, range: ['#f58518', '#4c78a8', '#54a24b', '#b279a2', '#e45756'].slice(0, labels.length) }, legend: { symbolType: 'stroke', symbolStrokeWidth: 3 } },
+      },
+    },
+  ];
+  const facet: Record<string, unknown> = { column: { field: 'panel', type: 'nominal', title: null, sort: o.columns, header: HEADER } };
+  if (o.rows.length > 1) facet.row = { field: 'row', type: 'nominal', title: null, sort: o.rows, header: HEADER };
+  return { data: { values: rows.map((r) => ({ ...r })) }, facet, spec: { width: FACET_WIDTH, height: o.rows.length > 1 ? 170 : HEIGHT, layer } } as TopLevelSpec;
 }

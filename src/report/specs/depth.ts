@@ -44,7 +44,7 @@ function profileFigure(run: RunView): FigureOutcome {
     title,
     caption,
     bandChart(rows, {
-      x: { title: 'hidden layer (1 = nearest the input)' },
+      x: { title: 'Linear layer (1 = nearest the input, last = output)', integer: true },
       y: { title: 'gradient norm ‖∂L/∂W‖ (log scale)', log: true },
       legend: 'arm',
       facet: { title: '', order: ['at initialization', 'after training'], row: acts.length > 1 || acts[0] ? { title: '', order: acts.map((a) => `activation: ${a}`) } : undefined },
@@ -60,7 +60,7 @@ export const depthFigures: FigureBuilder = (run) => [
     title: 'First-to-last layer gradient ratio at initialization vs depth',
     params: ['depth', 'layers'],
     metrics: ['log10GradRatioInit'],
-    x: { title: 'hidden layers (depth)', log: false },
+    x: { title: 'hidden layers (depth)', integer: true },
     y: { title: 'log10(‖∂L/∂W₁‖ / ‖∂L/∂W_last‖) at init' },
     caption: (rows, seeds) => {
       const top = Math.max(...rows.map((r) => r.x));

@@ -1,11 +1,15 @@
 // fig1: the paper's Figure 1 — test accuracy vs steps (1a) and a last-layer sigmoid input's percentiles over training (1b, 1c).
+import type { Trial } from '../../lab/results.js';
 import { figure, skip, type FigureBuilder, type FigureOutcome, type RunView } from '../figure.js';
-import { curveBand, curveNames, groupTrials, seedsPhrase, type BandRow } from '../group.js';
-import { bandChart } from './common.js';
+import { curveNames, groupTrials, metricCI, seedsPhrase } from '../group.js';
+import { num, percentileChart, type PercentileRow } from './common.js';
 import { ACCURACY_AXIS, ACCURACY_CURVES, STEP_AXIS, curveFigure } from './shared.js';
 
 /** Percentile curves are named `<unit>.p<q>` (e.g. unit0.p15); also accepted: `<unit>_p15`, `<unit>P15`. */
 const PCT = /^(.*?)[._-]?[pP](\d{1,2})$/;
+
+/** At most this many seeds get a row of panels: more would make the figure too tall for a slide. */
+const MAX_SEED_ROWS = 3;
 
 /** Units with percentile curves, each with the percentiles present (sorted), in first-seen order. */
 export function percentileUnits(names: readonly string[]): { unit: string; qs: number[]; names: Map<number, string> }[] {
@@ -26,34 +30,54 @@ function armOrder(labels: string[]): string[] {
   return [...labels].sort((a, b) => rank(a) - rank(b));
 }
 
+/**
+ * One unit's percentiles per arm (columns) and seed (rows). Seeds are not averaged: unit 0 of one seed's
+ * network is a different neuron from unit 0 of another's, so a mean over seeds would describe no unit.
+ * The spread over seeds enters the caption through the per-trial drift metric instead.
+ */
 function percentileFigure(run: RunView): FigureOutcome {
   const id = 'percentiles';
-  const title = 'Figure 1b, 1c: percentiles of a last-layer sigmoid input over training, without and with BN';
+  const title = "Figure 1b, 1c: a last-layer sigmoid input's 15th/50th/85th percentiles over training, without and with BN";
   const units = percentileUnits(curveNames(run.trials));
   if (units.length === 0) return skip(id, title, 'no percentile curves (named like "unit0.p15", "unit0.p50", "unit0.p85") in the trials');
   const u = units[0];
-  const groups = groupTrials(run.trials.filter((t) => u.names.get(u.qs[0])! in t.curves));
-  const rows: (BandRow & { panel: string })[] = [];
+  const has = (t: Trial) => u.names.get(u.qs[0])! in t.curves;
+  const trials = run.trials.filter(has);
+  const seeds = [...new Set(trials.map((t) => t.seed))].sort((a, b) => a - b).slice(0, MAX_SEED_ROWS);
+  const groups = groupTrials(trials);
+  const columns = armOrder(groups.map((g) => g.label));
+  const rows: PercentileRow[] = [];
   for (const g of groups) {
-    for (const q of u.qs) {
-      for (const r of curveBand(g, u.names.get(q)!)) rows.push({ ...r, series: `${q}th percentile`, panel: g.label });
+    for (const t of g.trials.filter((tr) => seeds.includes(tr.seed))) {
+      const byX = new Map<number, PercentileRow>();
+      for (const q of u.qs) {
+        for (const [x, v] of t.curves[u.names.get(q)!] ?? []) {
+          if (!Number.isFinite(x) || !Number.isFinite(v)) continue;
+          if (!byX.has(x)) byX.set(x, { panel: g.label, row: `seed ${t.seed}`, x });
+          byX.get(x)![`p${q}`] = v;
+        }
+      }
+      // Only points with every percentile: a band needs both edges.
+      rows.push(...[...byX.values()].filter((r) => u.qs.every((q) => `p${q}` in r)));
     }
   }
   if (rows.length === 0) return skip(id, title, `percentile curves of "${u.unit}" hold no finite points`);
-  const panels = armOrder(groups.map((g) => g.label));
-  const mid = u.qs.includes(50) ? 50 : u.qs[Math.floor(u.qs.length / 2)];
-  // The drift the paper shows: how far the median moves from the first to the last evaluation.
-  const drift = panels.map((p) => {
-    const med = rows.filter((r) => r.panel === p && r.series === `${mid}th percentile`);
-    if (med.length < 2) return `${p} n/a`;
-    return `${p} ${med[0].mean.toFixed(2)} → ${med[med.length - 1].mean.toFixed(2)}`;
+  const drift = columns.map((c) => {
+    const g = groups.find((x) => x.label === c)!;
+    const ci = metricCI(g, 'medianDrift');
+    if (ci.n > 0) return `${c} ${num(ci.mean)} ± ${num(ci.half)}`;
+    // No drift metric: the range of this unit's median over training, averaged over seeds.
+    const mid = u.names.get(u.qs[Math.floor(u.qs.length / 2)])!;
+    const ranges = g.trials.map((t) => (t.curves[mid] ?? []).map(([, v]) => v)).filter((v) => v.length).map((v) => Math.max(...v) - Math.min(...v));
+    return `${c} ${ranges.length ? num(ranges.reduce((a, b) => a + b, 0) / ranges.length) : 'n/a'}`;
   });
-  const caption = `The ${mid}th percentile of ${u.unit}'s input moves ${drift.join(', ')} over training; lines are means over ${seedsPhrase(groups)}, shading their 95% CI.`;
+  const shown = seeds.length < new Set(trials.map((t) => t.seed)).size ? ` (first ${seeds.length} shown)` : '';
+  const caption = `Over training the median sigmoid input moved by ${drift.join(' vs ')} (range of the 50th percentile, mean ± 95% CI over ${seedsPhrase(groups)}${shown}); shading spans the ${u.qs[0]}th–${u.qs[u.qs.length - 1]}th percentiles of ${u.unit} over test examples.`;
   return figure(
     id,
     title,
     caption,
-    bandChart(rows, { x: STEP_AXIS, y: { title: 'sigmoid input (pre-activation value)' }, legend: 'percentile', facet: { title: '', order: panels } }),
+    percentileChart(rows, { qs: u.qs, x: STEP_AXIS, y: { title: 'sigmoid input' }, columns, rows: seeds.map((s) => `seed ${s}`) }),
   );
 }
 

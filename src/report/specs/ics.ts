@@ -29,7 +29,7 @@ function layerFigure(run: RunView, o: { id: string; title: string; panels: Layer
     o.id,
     o.title,
     caption,
-    bandChart(rows, { x: { title: 'layer (Linear layer number, 1 = first)' }, y: { title: o.y }, legend: 'arm', facet: { title: '', order: present.map((p) => p.panel), independentY: true } }),
+    bandChart(rows, { x: { title: 'layer (Linear layer number, 1 = first)', integer: true }, y: { title: o.y }, legend: 'arm', facet: { title: '', order: present.map((p) => p.panel), independentY: true } }),
   );
 }
 
@@ -69,7 +69,7 @@ export const icsFigures: FigureBuilder = (run) => [
       { prefix: 'meanDriftL', panel: 'mean drift' },
       { prefix: 'stdDriftL', panel: 'std drift' },
     ],
-    y: 'drift between probe steps (input units)',
+    y: 'drift between probes (input units)',
     what: 'Mean drift',
   }),
   layerFigure(run, {
@@ -79,7 +79,7 @@ export const icsFigures: FigureBuilder = (run) => [
       { prefix: 'icsL2L', panel: '‖G − G′‖₂ after earlier layers update' },
       { prefix: 'icsCosL', panel: 'cos(G, G′)' },
     ],
-    y: 'gradient change',
+    y: 'see panel title',
     what: 'Gradient change ‖G − G′‖',
   }),
   smoothnessFigure(run),

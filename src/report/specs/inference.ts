@@ -43,7 +43,7 @@ function modesFigure(run: RunView): FigureOutcome {
     const r = rows.filter((x) => x.category === g.label);
     return `${g.label}: ${r.map((x) => `${x.sub.split(' (')[0]} ${(x.mean * 100).toFixed(1)}%`).join(', ')}`;
   });
-  const caption = `${parts.join('; ')} (mean ± 95% CI over ${seedsPhrase(groups)}).`;
+  const caption = `${parts.join('; ')} (dots: mean over ${seedsPhrase(groups)}, bars: 95% CI).`;
   return figure(id, title, caption, barChart(rows, { x: 'running-average momentum (PyTorch convention)', y: ACCURACY_AXIS(), legend: 'statistics used at inference', dots: true }));
 }
 
@@ -55,11 +55,15 @@ function evalBatchFigure(run: RunView): FigureOutcome {
   const groups = byMomentum(run.trials);
   const rows: BandRow[] = groups.flatMap((g) => curveBand(g, curve));
   if (rows.length === 0) return skip(id, title, `curve "${curve}" holds no finite points`);
-  const running = groups.map((g) => `${g.label} ${(metricCI(g, 'accRunning').mean * 100).toFixed(1)}%`);
   const small = Math.min(...rows.map((r) => r.x));
-  const atSmall = rows.filter((r) => r.x === small).map((r) => `${r.series} ${(r.mean * 100).toFixed(1)}%`);
-  const caption = `With batch statistics at inference, batches of ${small} give ${atSmall.join(', ')} vs running averages ${running.join(', ')} (mean ± 95% CI over ${seedsPhrase(groups)}).`;
-  return figure(id, title, caption, bandChart(rows, { x: { title: 'evaluation batch size (examples, log scale)', log: true }, y: ACCURACY_AXIS(), legend: 'BN running averages' }));
+  const parts = groups.map((g) => {
+    const at = rows.find((r) => r.series === g.label && r.x === small);
+    const run = metricCI(g, 'accRunning');
+    return `${at ? (at.mean * 100).toFixed(1) : 'n/a'}% vs ${Number.isFinite(run.mean) ? (run.mean * 100).toFixed(1) : 'n/a'}% (${g.label})`;
+  });
+  const caption = `Normalizing test batches of ${small} with their own statistics gives ${parts.join(', ')} with running averages; lines: mean over ${seedsPhrase(groups)}, bands: 95% CI.`;
+  const xs = [...new Set(rows.map((r) => r.x))].sort((a, b) => a - b);
+  return figure(id, title, caption, bandChart(rows, { x: { title: 'evaluation batch size (examples, log scale)', log: true, values: xs }, y: ACCURACY_AXIS(), legend: 'BN trained with' }));
 }
 
 function trackingFigure(run: RunView): FigureOutcome {
@@ -74,7 +78,7 @@ function trackingFigure(run: RunView): FigureOutcome {
   const rows: (BandRow & { panel: string })[] = [];
   for (const p of panels) for (const g of groups) for (const r of curveBand(g, p.curve)) rows.push({ ...r, panel: p.panel });
   const caption = `Error of the running statistics ${finalPhrase(rows.filter((r) => r.panel === panels[0].panel), false)} (${panels[0].panel}; mean ± 95% CI over ${seedsPhrase(groups)}).`;
-  return figure(id, title, caption, bandChart(rows, { x: STEP_AXIS, y: { title: 'error, averaged over BN units' }, legend: 'BN running averages', facet: { title: '', order: panels.map((p) => p.panel), independentY: true } }));
+  return figure(id, title, caption, bandChart(rows, { x: STEP_AXIS, y: { title: 'error, averaged over BN units' }, legend: 'BN trained with', facet: { title: '', order: panels.map((p) => p.panel), independentY: true } }));
 }
 
 /** Figure builders of the inference experiment. */

@@ -21,7 +21,7 @@ export const lrFigures: FigureBuilder = (run) => [
     params: LR,
     metrics: ['stepsToTarget', 'stepsToReach'],
     x: LR_AXIS,
-    y: { title: 'steps to target accuracy (mini-batches)', zero: true },
+    y: { title: 'steps to target accuracy (mini-batches)', zero: true, min: 0 },
     flag: (t, m) => t.diverged || t.metrics[m] === null,
     flagLabel: 'diverged / not reached (≥1 seed)',
     caption: (rows, seeds) => {

@@ -9,8 +9,8 @@ export const ACCURACY_CURVES = ['testAccuracy', 'testAcc', 'accuracy', 'valAccur
 export const ACCURACY_METRICS = ['finalTestAccuracy', 'testAccuracy', 'finalAccuracy', 'accuracy', 'bestTestAccuracy'];
 export const LOSS_CURVES = ['trainLoss', 'loss', 'testLoss'];
 
-/** Axis for accuracies: fractions printed as percent. */
-export const ACCURACY_AXIS = (title = 'test accuracy (%)'): AxisOpts => ({ title, format: '.0%' });
+/** Axis for accuracies: fractions printed as percent, fixed to 0-100% (a CI over few seeds can reach past both; bands are clipped). */
+export const ACCURACY_AXIS = (title = 'test accuracy (%)'): AxisOpts => ({ title, format: '.0%', domain: [0, 1] });
 export const STEP_AXIS: AxisOpts = { title: 'training step (mini-batches)' };
 
 /** Formats a value for a caption: percent for accuracies, else 3 significant digits. */
@@ -52,6 +52,7 @@ export interface CurveFigureOpts {
   what: string;
   /** Only these trials (e.g. one lr of a grid). */
   filter?: (t: Trial) => boolean;
+  /** Values are fractions to print as percent: true/false, or decided from the data (values in [0, 1]) when absent. */
   percent?: boolean;
   /** What x is, for the caption ('step' by default). */
   xName?: string;
@@ -65,7 +66,7 @@ export function curveFigure(run: RunView, o: CurveFigureOpts): FigureOutcome {
   const groups = groupTrials(trials.filter((t) => name in t.curves));
   const rows = groups.flatMap((g) => curveBand(g, name));
   if (rows.length === 0) return skip(o.id, o.title, `curve "${name}" holds no finite points`);
-  const percent = o.percent !== false && looksLikeFraction(rows.map((r) => r.mean));
+  const percent = o.percent ?? looksLikeFraction(rows.map((r) => r.mean));
   const y = percent && !o.y.format && !o.y.log ? { ...o.y, format: '.0%' } : o.y;
   const caption = `${o.what} ${finalPhrase(rows, percent, o.xName)} (mean ± 95% CI over ${seedsPhrase(groups)}).`;
   return figure(o.id, o.title, caption, bandChart(rows, { x: o.x, y, legend: o.legend ?? 'arm' }));

@@ -1,0 +1,87 @@
+// Figure builders: each experiment's figures from synthetic fixtures compile to SVG without Vega warnings; missing data is skipped, not fatal.
+import { describe, expect, it } from 'vitest';
+import { figuresFor } from '../../src/report/specs/index.js';
+import { decorate, toSvg } from '../../src/report/render.js';
+import type { Figure } from '../../src/report/figure.js';
+import type { Results } from '../../src/lab/results.js';
+import { FIXTURES, fig1, unknown } from './fixtures.js';
+
+/** The figure ids each experiment must draw from a complete fixture. */
+const EXPECTED: Record<string, string[]> = {
+  fig1: ['accuracy', 'percentiles'],
+  lr: ['accuracy-vs-lr', 'steps-vs-lr'],
+  init: ['heatmap'],
+  regularization: ['train-test', 'gap'],
+  depth: ['grad-norm-per-layer', 'grad-ratio-vs-depth'],
+  ics: ['drift', 'gradient-change', 'smoothness', 'noisy-bn'],
+  inference: ['modes-vs-momentum', 'accuracy-vs-eval-batch', 'running-vs-population'],
+  batchsize: ['accuracy-vs-batch-size'],
+  scales: ['loss-curves', 'accuracy-vs-lr'],
+};
+
+const view = (r: Results) => ({ results: r, trials: r.trials });
+
+describe('figure builders', () => {
+  for (const [name, make] of Object.entries(FIXTURES)) {
+    it(`${name}: draws ${EXPECTED[name].join(', ')} with titles, captions with seeds, and no Vega warnings`, async () => {
+      const out = figuresFor(view(make()));
+      const skipped = out.filter((f) => f.kind === 'skipped');
+      expect(skipped.map((s) => `${s.id}: ${s.kind === 'skipped' ? s.reason : ''}`)).toEqual([]);
+      const figs = out.filter((f): f is Figure => f.kind === 'figure');
+      expect(figs.map((f) => f.id)).toEqual(EXPECTED[name]);
+      for (const f of figs) {
+        expect(f.title.length).toBeGreaterThan(10);
+        expect(f.caption).toMatch(/\d+(–\d+)? seeds?/);
+        const warnings: string[] = [];
+        const svg = await toSvg(decorate(f, `bnlab run ${name}`), warnings);
+        expect(warnings).toEqual([]);
+        expect(svg).toMatch(/^<svg/);
+        // Drawn: data marks (paths) and text (title, axes, legend); the reproduce line is in the SVG too.
+        expect((svg.match(/<path/g) ?? []).length).toBeGreaterThan(3);
+        expect(svg).toContain(`bnlab run ${name}`);
+        expect(svg).toContain(`>${f.title.split(' ')[0]}`);
+      }
+    });
+  }
+
+  it('skips a figure whose curves are missing, with the reason, and keeps the others', () => {
+    const r = fig1();
+    for (const t of r.trials) for (const k of Object.keys(t.curves)) if (k.startsWith('unit')) delete t.curves[k];
+    const out = figuresFor(view(r));
+    expect(out.map((f) => [f.id, f.kind])).toEqual([
+      ['accuracy', 'figure'],
+      ['percentiles', 'skipped'],
+    ]);
+    const s = out[1];
+    expect(s.kind === 'skipped' && s.reason).toMatch(/unit0\.p15/);
+  });
+
+  it('falls back to one generic figure per curve for an unknown experiment', () => {
+    const out = figuresFor(view(unknown()));
+    expect(out.map((f) => f.kind)).toEqual(['figure', 'figure']);
+    expect(out.map((f) => f.title)).toEqual(['Widget loss (mean ± 95% CI over seeds)', 'Gadget rate (mean ± 95% CI over seeds)']);
+  });
+
+  it('falls back to generic figures when a known experiment has none of its data', () => {
+    const r = unknown();
+    r.experiment = 'lr';
+    const out = figuresFor(view(r));
+    expect(out.filter((f) => f.kind === 'skipped').map((f) => f.id)).toEqual(['accuracy-vs-lr', 'steps-vs-lr']);
+    expect(out.filter((f) => f.kind === 'figure')).toHaveLength(2);
+  });
+
+  it('survives empty runs and trials without curves', () => {
+    const r = fig1();
+    r.trials = [];
+    expect(() => figuresFor(view(r))).not.toThrow();
+    expect(figuresFor(view(r)).every((f) => f.kind === 'skipped')).toBe(true);
+  });
+
+  it('plots a series whose every seed diverged at once (one point, NaN elsewhere)', async () => {
+    const r = FIXTURES.scales();
+    const loss = figuresFor(view(r)).find((f) => f.id === 'loss-curves');
+    expect(loss?.kind).toBe('figure');
+    const svg = await toSvg(decorate(loss as Figure, ''));
+    expect(svg).toContain('raw');
+  });
+});
