@@ -136,6 +136,9 @@ function dims(trials: readonly Trial[]): { depths: number[]; acts: string[] } {
   };
 }
 
+/** Accuracy points a mean may fall with depth and still count as holding up (with no significant drop). */
+const HOLD_MARGIN = 0.05;
+
 /** "10^2.3" */
 const pow10 = (x: number) => `10^${x.toFixed(1)}`;
 
@@ -145,6 +148,7 @@ function findExplosion(trials: readonly Trial[]): Finding {
   const parts: string[] = [];
   let grows = 0;
   let above = 0;
+  let against = 0;
   let n = 0;
   const lo = depths[0];
   const hi = depths[depths.length - 1];
@@ -161,22 +165,27 @@ function findExplosion(trials: readonly Trial[]): Finding {
     values[`${a}Plain${lo}`] = round(pLo.mean, 3);
     values[`${a}Plain${hi}`] = round(pHi.mean, 3);
     // Yang et al.: with BN the ratio grows with depth (exponentially) and exceeds the plain net's at depth.
-    if (depths.length > 1 && bHi.lo > bLo.hi) grows++;
-    if (bHi.lo > pHi.hi) above++;
+    // Evidence against: with BN it significantly shrinks with depth, or stays significantly below the plain net's.
+    const g = depths.length > 1 && bHi.lo > bLo.hi;
+    const ab = bHi.lo > pHi.hi;
+    if (g) grows++;
+    if (ab) above++;
+    if ((depths.length > 1 && bHi.hi < bLo.lo) || bHi.hi < pHi.lo) against++;
     parts.push(`${a}: ${pow10(bLo.mean)} at depth ${lo} -> ${pow10(bHi.mean)} (± ${bHi.half.toFixed(1)} in log10) at depth ${hi} with BN, ${pow10(pLo.mean)} -> ${pow10(pHi.mean)} without`);
   }
   let verdict: Verdict;
   if (n === 0) verdict = 'inconclusive';
   else if (grows === n && above === n) verdict = 'supported';
-  else if (grows === 0 && above === 0) verdict = 'contradicted';
+  else if (against === n) verdict = 'contradicted';
+  else if (grows === 0 && above === 0 && against === 0) verdict = 'inconclusive';
   else verdict = 'mixed';
   const seeds = new Set(trials.map((t) => t.seed)).size;
   return {
     id: 'bn-gradient-explosion-at-init',
     claim: 'At initialization, BN itself causes gradient explosion with depth in plain deep nets (Yang et al. 2019)',
-    text: `Ratio of the first to the last hidden layer's weight-gradient norm at init: ${parts.join('; ')} (${seedsText(seeds)}). With BN the ratio grew significantly with depth for ${grows} of ${n} activations and exceeded the plain net's at depth ${hi} for ${above} of ${n}.`,
+    text: `Ratio of the first to the last hidden layer's weight-gradient norm at init: ${parts.join('; ')} (${seedsText(seeds)}). With BN the ratio grew significantly with depth for ${grows} of ${n} activations and exceeded the plain net's at depth ${hi} for ${above} of ${n}; it shrank with depth or stayed below the plain net's for ${against} of ${n}.`,
     verdict,
-    values: { ...values, activationsGrowing: grows, activationsAbovePlain: above },
+    values: { ...values, activationsGrowing: grows, activationsAbovePlain: above, activationsAgainst: against },
   };
 }
 
@@ -216,6 +225,7 @@ function findAccuracyVsDepth(trials: readonly Trial[]): Finding {
   const parts: string[] = [];
   const values: Record<string, number | string | null> = {};
   let bnDrops = 0;
+  let unclear = 0;
   let n = 0;
   for (const a of acts) {
     const acc = (arm: string, d: number) => metricCI(cellOf(trials, arm, d, a), 'finalTestAccuracy');
@@ -226,6 +236,8 @@ function findAccuracyVsDepth(trials: readonly Trial[]): Finding {
     if (bLo.n === 0 || bHi.n === 0) continue;
     n++;
     if (bHi.hi < bLo.lo) bnDrops++;
+    // Not a significant drop, but the mean fell by more than the margin: too noisy to say accuracy held.
+    else if (bLo.mean - bHi.mean > HOLD_MARGIN) unclear++;
     values[`${a}Bn${lo}`] = round(bLo.mean);
     values[`${a}Bn${hi}`] = round(bHi.mean);
     values[`${a}Plain${lo}`] = round(pLo.mean);
@@ -233,13 +245,13 @@ function findAccuracyVsDepth(trials: readonly Trial[]): Finding {
     parts.push(`${a}: ${fmtPct(bLo)} -> ${fmtPct(bHi)} with BN, ${fmtPct(pLo)} -> ${fmtPct(pHi)} without`);
   }
   // Yang et al. predict that deep plain BN nets get harder to train; BN's own claim predicts no loss with depth.
-  const verdict: Verdict = n === 0 || depths.length < 2 ? 'inconclusive' : bnDrops === 0 ? 'supported' : bnDrops === n ? 'contradicted' : 'mixed';
+  const verdict: Verdict = n === 0 || depths.length < 2 ? 'inconclusive' : bnDrops === n ? 'contradicted' : bnDrops > 0 ? 'mixed' : unclear > 0 ? 'inconclusive' : 'supported';
   return {
     id: 'accuracy-vs-depth',
     claim: 'With BN, test accuracy holds up as plain nets get deeper',
     text: `Final test accuracy from depth ${lo} to ${hi}: ${parts.join('; ')}. With BN accuracy fell significantly for ${bnDrops} of ${n} activations.`,
     verdict,
-    values: { ...values, activationsDropping: bnDrops },
+    values: { ...values, activationsDropping: bnDrops, activationsUnclear: unclear },
   };
 }
 

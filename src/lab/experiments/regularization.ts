@@ -41,6 +41,9 @@ function diff(a: MeanCI, b: MeanCI): { d: number; half: number } {
 
 const pts = (x: number) => (x * 100).toFixed(1);
 
+/** Accuracy difference (3 points) within which two arms count as equivalent when the whole CI stays inside it. */
+const MARGIN = 0.03;
+
 function findGap(trials: readonly Trial[], config: RegularizationConfig): Finding {
   const gp = of(trials, 'plain', 'gap');
   const gb = of(trials, 'bn', 'gap');
@@ -86,10 +89,16 @@ function findReplacesDropout(trials: readonly Trial[]): Finding {
   let verdict: Verdict;
   if (bn.n === 0 || bnd.n === 0 || pd.n === 0) verdict = 'inconclusive';
   else {
-    // "Dropout can be removed": BN alone is not worse than dropout alone, and adding dropout to BN does not help.
-    const bnNotWorse = vsDropout.d >= -vsDropout.half;
-    const dropoutNoHelp = addDropout.d <= addDropout.half;
-    verdict = bnNotWorse && dropoutNoHelp ? 'supported' : !bnNotWorse && !dropoutNoHelp ? 'contradicted' : 'mixed';
+    // "Dropout can be removed": BN alone is not worse than dropout alone, and adding dropout to BN does not help,
+    // each shown by the CI's far end staying within MARGIN (absence of a significant effect is not enough).
+    const bnNotWorse = vsDropout.d - vsDropout.half >= -MARGIN;
+    const dropoutNoHelp = addDropout.d + addDropout.half <= MARGIN;
+    const bnWorse = vsDropout.d + vsDropout.half < 0;
+    const dropoutHelps = addDropout.d - addDropout.half > 0;
+    if (bnNotWorse && dropoutNoHelp) verdict = 'supported';
+    else if (bnWorse && dropoutHelps) verdict = 'contradicted';
+    else if (bnWorse || dropoutHelps) verdict = 'mixed';
+    else verdict = 'inconclusive';
   }
   const addText = addDropout.d > addDropout.half ? `adding dropout to BN raised it by ${pts(addDropout.d)} ± ${pts(addDropout.half)} points` : addDropout.d < -addDropout.half ? `adding dropout to BN lowered it by ${pts(-addDropout.d)} ± ${pts(addDropout.half)} points` : 'adding dropout to BN made no significant difference';
   return {
