@@ -403,6 +403,7 @@ function findNoisy(trials: readonly Trial[]): Finding {
   if (!bn.length || !noisy.length) return missing('noisy-bn', claim, 'noisy-bn and bn');
   const drift = paired(noisy, bn, 'meanDrift');
   const acc = paired(noisy, bn, 'finalTestAccuracy');
+  const loss = paired(noisy, bn, 'finalTrainLoss');
   const vsPlain = plain.length ? paired(noisy, plain, 'finalTestAccuracy') : null;
   const unstable = signOf(drift.diff) > 0;
   const worseThanBn = signOf(acc.diff) < 0;
@@ -426,11 +427,12 @@ function findNoisy(trials: readonly Trial[]): Finding {
   return {
     id: 'noisy-bn',
     claim,
-    text: `With noise after BN the layer-input mean drifted ${num(drift.a)} per probe vs ${num(drift.b)} with BN alone; test accuracy ${pct(acc.a)} vs ${pct(acc.b)} (${points(acc.diff)}${plainText}; ${seeds(acc.diff.n)}).${tail}`,
+    text: `With noise after BN the layer-input mean drifted ${num(drift.a)} per probe vs ${num(drift.b)} with BN alone; test accuracy ${pct(acc.a)} vs ${pct(acc.b)} (${points(acc.diff)}${plainText}; ${seeds(acc.diff.n)}), final training loss ${num(loss.a)} vs ${num(loss.b)}.${tail}`,
     verdict,
     values: {
       ...pairedValues('meanDrift', drift, ['noisy-bn', 'bn']),
       ...pairedValues('accuracy', acc, ['noisy-bn', 'bn']),
+      ...pairedValues('trainLoss', loss, ['noisy-bn', 'bn']),
       'accuracy.plain': vsPlain && finite(vsPlain.b.mean) ? vsPlain.b.mean : null,
     },
   };

@@ -350,7 +350,7 @@ function findPopulation(trials: readonly Trial[], config: InferenceConfig): Find
 }
 
 function findMomentum(trials: readonly Trial[], config: InferenceConfig): Finding {
-  const claim = 'Running averages match population statistics whatever the momentum (0.01, 0.1, 0.5 or a cumulative average)';
+  const claim = 'Running averages match population statistics whatever their momentum (fast, slow or cumulative)';
   const parts: string[] = [];
   const values: Record<string, number | string | null> = { margin: config.margin };
   const groups: Record<Verdict, string[]> = { supported: [], contradicted: [], inconclusive: [], mixed: [] };
