@@ -8,7 +8,7 @@ import { trainClassifier } from '../train.js';
 import { crossEntropy } from '../../ops/loss.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { Dataset } from '../../data/dataset.js';
-import { baseFields, fields, inputSize, chanceOf, metricCI, fmtPct, seedsText, round, finitePoints, stdOf } from './mlp-common.js';
+import { baseFields, fields, inputSize, chanceOf, metricCI, fmtPct, seedsText, round, finitePoints, stdOf, l2norm } from './mlp-common.js';
 
 const schema = z
   .object({
@@ -62,13 +62,6 @@ function act(name: ActivationName, v: number): number {
   }
 }
 
-function frobenius(g: Float32Array | null): number {
-  if (g === null) return 0;
-  let s = 0;
-  for (let i = 0; i < g.length; i++) s += g[i] * g[i];
-  return Math.sqrt(s);
-}
-
 /**
  * One forward/backward on a fixed batch in training mode (BN uses batch statistics, as during training),
  * reading weight-gradient norms and activation statistics. Leaves the model as it found it: gradients
@@ -89,7 +82,7 @@ export function probeMlp(built: BuiltMlp, x: Tensor, y: Int32Array, activation: 
   } finally {
     for (const t of taps) t.enabled = false;
   }
-  const gradNorm = linears.map((l) => (Number.isFinite(loss) ? frobenius(l.weight.grad) : NaN));
+  const gradNorm = linears.map((l) => (Number.isFinite(loss) ? l2norm(l.weight.grad) : NaN));
   const preActStd: number[] = [];
   const actStd: number[] = [];
   for (const t of taps) {
@@ -306,7 +299,7 @@ export const depth: Experiment<DepthConfig> = {
       progress: ctx.progress,
       afterBackward: (step) => {
         if (step !== 1 && step % config.evalEvery !== 0) return;
-        const q = frobenius(lin[0].weight.grad) / frobenius(lin[layers - 1].weight.grad);
+        const q = l2norm(lin[0].weight.grad) / l2norm(lin[layers - 1].weight.grad);
         if (Number.isFinite(q) && q > 0) ratioCurve.push([step, Math.log10(q)]);
       },
     });

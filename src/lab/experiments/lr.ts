@@ -6,7 +6,7 @@ import type { Finding, Trial, Verdict } from '../results.js';
 import { buildMlp } from '../models.js';
 import { trainClassifier, stepsToReach } from '../train.js';
 import type { MeanCI } from '../stats.js';
-import { baseFields, fields, inputSize, chanceOf, metricCI, fmtPct, fmtSteps, fmtNum, fmtInt, seedsText, round, finitePoints } from './mlp-common.js';
+import { baseFields, fields, inputSize, chanceOf, metricCI, fmtPct, fmtSteps, fmtNum, fmtInt, seedsText, round, finitePoints, l2norm } from './mlp-common.js';
 
 const schema = z
   .object({
@@ -167,6 +167,12 @@ function findSmallLr(trials: readonly Trial[], lrs: number[], margin: number, st
   const bn = cell(trials, 'bn', lr);
   const plain = cell(trials, 'plain', lr);
   const d = diff(bn.acc, plain.acc);
+  const uBn = metricCI(at(trials, 'bn', lr), 'relUpdate');
+  const uPlain = metricCI(at(trials, 'plain', lr), 'relUpdate');
+  const upd =
+    uBn.n > 0 && uPlain.n > 0
+      ? ` The first layer moved ${fmtNum(uBn.mean)} of its norm per step with BN vs ${fmtNum(uPlain.mean)} without (lr·|g|/|W|: BN's effective learning rate grows as its weights shrink).`
+      : '';
   // Close: the difference is within the margin. Apart: even the near end of its CI lies beyond the margin.
   const close = Math.abs(d.d) <= margin;
   const apart = Math.abs(d.d) - d.half > margin;
@@ -181,9 +187,9 @@ function findSmallLr(trials: readonly Trial[], lrs: number[], margin: number, st
   return {
     id: 'small-lr-close',
     claim: 'At small learning rates BN and no-BN are close (Bjorck et al. 2018)',
-    text: `At the smallest learning rate (${fmtNum(lr)}), after ${fmtInt(steps)} steps BN reached ${fmtPct(bn.acc)} vs ${fmtPct(plain.acc)} without (difference ${pts(d.d)} ± ${pts(d.half)} points, ${seedsText(Math.min(bn.n, plain.n))}).${tail}`,
+    text: `At the smallest learning rate (${fmtNum(lr)}), after ${fmtInt(steps)} steps BN reached ${fmtPct(bn.acc)} vs ${fmtPct(plain.acc)} without (difference ${pts(d.d)} ± ${pts(d.half)} points, ${seedsText(Math.min(bn.n, plain.n))}).${tail}${upd}`,
     verdict,
-    values: { lr, accBn: round(bn.acc.mean), accPlain: round(plain.acc.mean), diff: round(d.d), diffHalf: round(d.half), margin },
+    values: { lr, accBn: round(bn.acc.mean), accPlain: round(plain.acc.mean), diff: round(d.d), diffHalf: round(d.half), margin, relUpdateBn: round(uBn.mean, 6), relUpdatePlain: round(uPlain.mean, 6) },
   };
 }
 
@@ -277,7 +283,8 @@ export const lr: Experiment<LrConfig> = {
   runTrial(spec, config, ctx) {
     const data = ctx.dataset();
     const lr = spec.params.lr as number;
-    const { model } = buildMlp(
+    const relUpdate: [number, number][] = [];
+    const { model, linears } = buildMlp(
       { inputs: inputSize(data), hidden: config.hidden, classes: data.classes.length, activation: config.activation, norm: spec.arm === 'bn' ? 'bn' : 'none', init: { kind: 'default' } },
       spec.seed,
     );
@@ -290,6 +297,13 @@ export const lr: Experiment<LrConfig> = {
       evalSamples: config.evalSamples,
       seed: spec.seed,
       progress: ctx.progress,
+      // The first layer's relative step lr * |g| / |W|: BN's effective learning rate depends on the weights' scale.
+      afterBackward: (step) => {
+        if (step !== 1 && step % config.evalEvery !== 0) return;
+        const w = linears[0].weight;
+        const u = (lr * l2norm(w.grad)) / l2norm(w.data);
+        if (Number.isFinite(u)) relUpdate.push([step, u]);
+      },
     });
     const acc = r.curves.testAccuracy;
     const lastLoss = r.curves.trainLoss[r.curves.trainLoss.length - 1];
@@ -301,8 +315,9 @@ export const lr: Experiment<LrConfig> = {
         stepsToTarget: r.diverged ? null : stepsToReach(acc, config.targetAccuracy),
         finalTrainLoss: r.diverged || lastLoss === undefined ? null : lastLoss[1],
         trained: !r.diverged && r.finalTestAccuracy >= 2 * chanceOf(data) ? 1 : 0,
+        relUpdate: relUpdate.length > 0 ? relUpdate.reduce((s, [, u]) => s + u, 0) / relUpdate.length : null,
       },
-      curves: { testAccuracy: finitePoints(acc), trainLoss: finitePoints(r.curves.trainLoss), testLoss: finitePoints(r.curves.testLoss) },
+      curves: { testAccuracy: finitePoints(acc), trainLoss: finitePoints(r.curves.trainLoss), testLoss: finitePoints(r.curves.testLoss), relUpdate },
       diverged: r.diverged,
       divergedAt: r.divergedAt,
     };

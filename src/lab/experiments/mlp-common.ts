@@ -97,6 +97,14 @@ export function stdOf(values: ArrayLike<number>): number {
   return Math.sqrt(ss / n);
 }
 
+/** Euclidean (Frobenius) norm of an array, accumulated in float64; 0 for null (no gradient yet). */
+export function l2norm(v: ArrayLike<number> | null): number {
+  if (v === null) return 0;
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i] * v[i];
+  return Math.sqrt(s);
+}
+
 /** Keeps only points with finite x and y (a curve in results must hold finite numbers). */
 export function finitePoints(points: [number, number][]): [number, number][] {
   return points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
