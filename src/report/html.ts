@@ -54,10 +54,20 @@ export function anchorOf(runIndex: number, r: RunReport, f: RenderedFigure): str
   return `fig-${runIndex}-${r.run.results.experiment}-${f.figure.id}`.replace(/[^A-Za-z0-9_-]/g, '-');
 }
 
+/**
+ * Prefixes the ids inside one SVG (Vega numbers its clip paths clip1, clip2... in every SVG it writes):
+ * inlined side by side, the second figure's url(#clip1) would otherwise clip with the first one's path.
+ */
+export function scopeSvgIds(svg: string, prefix: string): string {
+  const ids = new Set([...svg.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]));
+  if (ids.size === 0) return svg;
+  return svg.replace(/(\sid="|url\(#|href="#)([^")]+)/g, (all, head: string, id: string) => (ids.has(id) ? `${head}${prefix}${id}` : all));
+}
+
 function figureHtml(runIndex: number, r: RunReport, f: RenderedFigure): string {
   const id = anchorOf(runIndex, r, f);
   return `<figure class="chart" id="${id}" data-figure="${esc(`${r.run.results.experiment}/${f.figure.id}`)}">
-${f.svg}
+${scopeSvgIds(f.svg, `${id}-`)}
 <figcaption><strong>${esc(f.figure.title)}.</strong> ${esc(f.figure.caption)}<br>
 Reproduce: <code>${esc(r.command)}</code> · <a href="${esc(f.png)}">PNG</a> (${f.width}×${f.height})</figcaption>
 <script type="application/json" class="vega-lite-spec">${scriptJson(f.spec)}</script>

@@ -227,3 +227,16 @@ export function writeRun(root: string, name: string, r: Results): string {
 
 /** Every fixture by experiment name. */
 export const FIXTURES: Record<string, () => Results> = { fig1, lr, init, regularization, depth, ics, inference, batchsize, scales };
+
+/** The figure ids each experiment must draw from complete data (fixtures here, real tiny runs in the browser test). */
+export const EXPECTED_FIGURES: Record<string, string[]> = {
+  fig1: ['accuracy', 'percentiles'],
+  lr: ['accuracy-vs-lr', 'steps-vs-lr'],
+  init: ['heatmap'],
+  regularization: ['train-test', 'gap'],
+  depth: ['grad-norm-per-layer', 'grad-ratio-vs-depth'],
+  ics: ['drift', 'gradient-change', 'smoothness', 'noisy-bn'],
+  inference: ['modes-vs-momentum', 'accuracy-vs-eval-batch', 'running-vs-population'],
+  batchsize: ['accuracy-vs-batch-size'],
+  scales: ['loss-curves', 'accuracy-vs-lr'],
+};

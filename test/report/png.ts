@@ -8,6 +8,12 @@ export interface Decoded {
   rgba: Uint8Array;
 }
 
+/** Width and height from the IHDR chunk (checks the signature, decodes nothing). */
+export function pngSize(buf: Buffer): { width: number; height: number } {
+  if (buf.subarray(0, 8).toString('hex') !== '89504e470d0a1a0a' || buf.toString('latin1', 12, 16) !== 'IHDR') throw new Error('not a PNG');
+  return { width: buf.readUInt32BE(16), height: buf.readUInt32BE(20) };
+}
+
 /** Decodes a PNG; throws on anything but 8-bit RGB(A)/gray(+alpha), non-interlaced. */
 export function decodePng(buf: Buffer): Decoded {
   if (buf.subarray(0, 8).toString('hex') !== '89504e470d0a1a0a') throw new Error('not a PNG (bad signature)');

@@ -4,20 +4,7 @@ import { figuresFor } from '../../src/report/specs/index.js';
 import { decorate, toSvg } from '../../src/report/render.js';
 import type { Figure } from '../../src/report/figure.js';
 import type { Results } from '../../src/lab/results.js';
-import { FIXTURES, fig1, unknown } from './fixtures.js';
-
-/** The figure ids each experiment must draw from a complete fixture. */
-const EXPECTED: Record<string, string[]> = {
-  fig1: ['accuracy', 'percentiles'],
-  lr: ['accuracy-vs-lr', 'steps-vs-lr'],
-  init: ['heatmap'],
-  regularization: ['train-test', 'gap'],
-  depth: ['grad-norm-per-layer', 'grad-ratio-vs-depth'],
-  ics: ['drift', 'gradient-change', 'smoothness', 'noisy-bn'],
-  inference: ['modes-vs-momentum', 'accuracy-vs-eval-batch', 'running-vs-population'],
-  batchsize: ['accuracy-vs-batch-size'],
-  scales: ['loss-curves', 'accuracy-vs-lr'],
-};
+import { EXPECTED_FIGURES as EXPECTED, FIXTURES, fig1, unknown } from './fixtures.js';
 
 const view = (r: Results) => ({ results: r, trials: r.trials });
 
