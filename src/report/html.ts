@@ -64,12 +64,12 @@ export function scopeSvgIds(svg: string, prefix: string): string {
   return svg.replace(/(\sid="|url\(#|href="#)([^")]+)/g, (all, head: string, id: string) => (ids.has(id) ? `${head}${prefix}${id}` : all));
 }
 
+/** A figure: the SVG carries the title, caption and command itself (as the PNG does), the caption below adds links. */
 function figureHtml(runIndex: number, r: RunReport, f: RenderedFigure): string {
   const id = anchorOf(runIndex, r, f);
-  return `<figure class="chart" id="${id}" data-figure="${esc(`${r.run.results.experiment}/${f.figure.id}`)}">
+  return `<figure class="chart" id="${id}" data-figure="${esc(`${r.run.results.experiment}/${f.figure.id}`)}" aria-label="${esc(`${f.figure.title}. ${f.figure.caption}`)}">
 ${scopeSvgIds(f.svg, `${id}-`)}
-<figcaption><strong>${esc(f.figure.title)}.</strong> ${esc(f.figure.caption)}<br>
-Reproduce: <code>${esc(r.command)}</code> · <a href="${esc(f.png)}">PNG</a> (${f.width}×${f.height})</figcaption>
+<figcaption>Reproduce: <code>${esc(r.command)}</code> · <a href="${esc(f.png)}">PNG</a> (${f.width}×${f.height}, for slides)</figcaption>
 <script type="application/json" class="vega-lite-spec">${scriptJson(f.spec)}</script>
 </figure>`;
 }

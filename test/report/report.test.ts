@@ -93,5 +93,7 @@ describe('report paths and commands', () => {
     expect(commandOf(run('bnlab run fig1 --tiny'))).toBe('bnlab run fig1 --tiny');
     expect(commandOf(run('/usr/bin/node /x/dist/src/cli/main.js run lr --quick'))).toBe('bnlab run lr --quick');
     expect(commandOf(run(''))).toBe('bnlab run fig1');
+    expect(commandOf(run('bnlab run fig1 --tiny --out /tmp/x --progress silent'))).toBe('bnlab run fig1 --tiny');
+    expect(commandOf(run('bnlab study --tiny --only fig1,lr --out=/tmp/s --seeds 2'))).toBe('bnlab run fig1 --tiny --seeds 2');
   });
 });

@@ -77,12 +77,24 @@ function scaleOf(a: AxisOpts): Record<string, unknown> {
   return s;
 }
 
-function axisOf(a: AxisOpts): Record<string, unknown> {
+/** Decades of the log axis that holds these values once Vega rounds it to powers of ten (for tick counts). */
+function decadesOf(values: readonly number[]): number | undefined {
+  const v = values.filter((x) => Number.isFinite(x) && x > 0);
+  return v.length ? Math.ceil(Math.log10(Math.max(...v))) - Math.floor(Math.log10(Math.min(...v))) : undefined;
+}
+
+/**
+ * Axis properties. `decades` (log axes): the data's span, so ticks fall on powers of ten only; Vega
+ * (d3) otherwise adds every 1-9 multiple when a range spans fewer decades than the tick count.
+ */
+function axisOf(a: AxisOpts, decades?: number): Record<string, unknown> {
   const axis: Record<string, unknown> = a.format ? { format: a.format } : {};
   if (a.integer) Object.assign(axis, { format: 'd', tickMinStep: 1 });
   // Log axes: few ticks, or Vega draws a grid line at every 1-9 multiple of each decade; exponents keep
   // 1e+8 short where the default prints 100,000,000.
   if (a.log) Object.assign(axis, { tickCount: 5, ...(a.format ? {} : { labelExpr: "datum.value >= 1e5 || datum.value < 1e-3 ? format(datum.value, '.0e') : format(datum.value, '~g')" }) });
+  // d3's log ticks: a count equal to the decades gives exactly the powers of ten; more adds the 2-9 multiples.
+  if (a.log && decades !== undefined) axis.tickCount = Math.max(1, decades);
   if (a.values) axis.values = a.values;
   return axis;
 }
@@ -128,7 +140,8 @@ export function bandChart(rows: readonly (BandRow & { panel?: string; row?: stri
   const legend = { symbolType: 'stroke', symbolOpacity: 1, symbolStrokeWidth: 3 };
   const color = { field: 'series', type: 'nominal', title: o.legend, scale: colorScale(series), sort: series, legend };
   const x = { field: 'x', type: 'quantitative', title: o.x.title, scale: scaleOf(o.x), axis: axisOf(o.x) };
-  const y = { type: 'quantitative', title: o.y.title, scale: scaleOf(o.y), axis: axisOf(o.y) };
+  const span = o.y.log ? decadesOf(values.flatMap((r) => [r.lo, r.hi, r.mean])) : undefined;
+  const y = { type: 'quantitative', title: o.y.title, scale: scaleOf(o.y), axis: axisOf(o.y, span) };
   const layer = [
     { mark: { type: 'area', opacity: 0.18, clip: true }, encoding: { x, y: { ...y, field: 'lo' }, y2: { field: 'hi' }, color } },
     // Points on sparse curves: a one-point curve (a run that diverged at once) draws no line at all.

@@ -24,7 +24,7 @@ function layerFigure(run: RunView, o: { id: string; title: string; panels: Layer
     const v = rows.filter((r) => r.panel === first && r.series === g.label).map((r) => r.mean);
     return `${g.label} ${v.length ? num(v.reduce((a, b) => a + b, 0) / v.length) : 'n/a'}`;
   });
-  const caption = `${o.what} averaged over layers and training: ${avg.join(', ')} (each layer's curve averaged over training, then mean ± 95% CI over ${seedsPhrase(groups)}).`;
+  const caption = `${o.what} averaged over layers and training: ${avg.join(', ')} (each layer's curve averaged over training, then over ${seedsPhrase(groups)}; bands: 95% CI).`;
   return figure(
     o.id,
     o.title,
