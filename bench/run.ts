@@ -223,6 +223,11 @@ function measureLocal(step: () => void, o: Options, repMs = o.repMs): number {
   return median(Array.from({ length: o.reps }, () => timeIters(step, it)));
 }
 
+/** max / min of the repetitions (1 for fewer than two). */
+function spread(xs: number[]): number {
+  return xs.length < 2 ? 1 : Math.max(...xs) / Math.min(...xs);
+}
+
 const f = (x: number | null | undefined, d = 2): string => (x === null || x === undefined ? '-' : x.toFixed(d));
 
 function printTable(rows: Row[], memcpyGbs: number): void {
@@ -233,7 +238,10 @@ function printTable(rows: Row[], memcpyGbs: number): void {
       rate = `${f(r.bnlab_gflops, 1)} vs ${f(r.pytorch_gflops, 1)} GFLOP/s` + (r.ts_gflops ? ` (ts ${f(r.ts_gflops, 1)})` : '');
     }
     if (r.bnlab_gbs !== undefined) rate = `${f(r.bnlab_gbs, 1)} vs ${f(r.pytorch_gbs, 1)} GB/s (memcpy ${f(memcpyGbs, 1)})`;
-    const ok = r.ratio === null || r.target === null ? '' : r.ratio <= r.target ? 'ok' : 'MISS';
+    let ok = r.ratio === null || r.target === null ? '' : r.ratio <= r.target ? 'ok' : 'MISS';
+    // Reps that differ by more than 1.5x mean the machine was busy (or, at 2 threads, OpenMP spin-waits
+    // lost their core): the median is then a weak figure, say so instead of printing it as if clean.
+    if (spread(r.bnlab_reps_ms) > 1.5 || spread(r.pytorch_reps_ms ?? []) > 1.5) ok += ok ? ' noisy' : 'noisy';
     return r.error
       ? [r.id, r.title, 'error', '', '', '', '', r.error]
       : [r.id, r.title, f(r.bnlab_ms, 3), f(r.pytorch_ms, 3), f(r.ratio), f(r.target), ok, rate];
