@@ -24,6 +24,7 @@ const CSS = `
 body { font-family: "DejaVu Sans", Verdana, Arial, sans-serif; color: #222; max-width: 1200px; margin: 0 auto; padding: 24px; line-height: 1.45; }
 h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { border-bottom: 2px solid #ddd; padding-bottom: 4px; margin-top: 2em; } h3 { font-size: 1.05em; }
 .meta, .note { color: #555; font-size: 0.9em; }
+.context { color: #444; }
 nav ul { columns: 2; }
 .verdict { display: inline-block; color: white; border-radius: 3px; padding: 0 6px; font-size: 0.8em; text-transform: uppercase; letter-spacing: 0.03em; margin-right: 6px; }
 .findings li { margin-bottom: 0.5em; }
@@ -84,7 +85,8 @@ function runHtml(r: RunReport, i: number): string {
     : '<p class="note">This run recorded no findings.</p>';
   const skipped = r.skipped.map((s) => `<div class="skipped">Figure skipped — <strong>${esc(s.title)}</strong>: ${esc(s.reason)}.</div>`).join('\n');
   return `<section class="run" id="run-${i}" data-experiment="${esc(res.experiment)}">
-<h2>${esc(res.experiment)}</h2>
+<h2>${esc(res.experiment)}${r.info ? ` — ${esc(r.info.title)}` : ''}</h2>
+${r.info ? `<p><strong>Claim tested:</strong> ${esc(r.info.claim)}</p>\n<p class="context"><strong>What later work says:</strong> ${esc(r.info.context)}</p>` : ''}
 <p class="meta">Run <code>${esc(r.dirLink)}</code> · ${res.trials.length} trials (${seeds} seed${seeds === 1 ? '' : 's'}, ${diverged} diverged) · dataset ${esc(m.dataset)} · backend ${esc(m.backend)} · bnlab ${esc(m.version)} · Node ${esc(m.node)}${m.startedAt ? ` · ${esc(m.startedAt)} → ${esc(m.finishedAt)}` : ''}<br>
 Reproduce: <code>${esc(r.command)}</code></p>
 <h3>Findings</h3>

@@ -14,7 +14,8 @@ import { renderHtml } from './html.js';
 import { renderMarkdown } from './markdown.js';
 import { findFonts } from './fonts.js';
 import { skip, type SkippedFigure } from './figure.js';
-import type { ReportModel, RenderedFigure, RunReport } from './model.js';
+import type { ExperimentInfo, ReportModel, RenderedFigure, RunReport } from './model.js';
+import { EXPERIMENTS, isExperimentName } from '../lab/registry.js';
 
 import { ReportError } from './errors.js';
 
@@ -83,6 +84,13 @@ export function commandOf(run: RunData): string {
   return study ? ['bnlab', 'run', exp, ...kept].join(' ') : ['bnlab', ...kept].join(' ');
 }
 
+/** Title, claim and context of a registered experiment, for the report's section heading. */
+function infoOf(name: string): ExperimentInfo | null {
+  if (!isExperimentName(name)) return null;
+  const e = EXPERIMENTS[name];
+  return { title: e.title, claim: e.claim, context: e.context };
+}
+
 /** A file-system-safe name part. */
 function slug(s: string): string {
   return s.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '') || 'x';
@@ -116,6 +124,7 @@ async function reportRun(run: RunData, index: number, names: Set<string>, outDir
   const rel = relative(outDir, run.dir) || '.';
   return {
     run,
+    info: infoOf(run.results.experiment),
     command,
     dirLink: isAbsolute(rel) || rel.startsWith(`..${sep}..${sep}..`) ? run.dir : rel,
     findings: run.results.findings,

@@ -19,7 +19,8 @@ function href(p: string): string {
 
 function runMd(r: RunReport): string {
   const res = r.run.results;
-  const out: string[] = [`## ${res.experiment}`, ''];
+  const out: string[] = [`## ${res.experiment}${r.info ? ` — ${r.info.title}` : ''}`, ''];
+  if (r.info) out.push(`**Claim tested:** ${r.info.claim}`, '', `**What later work says:** ${r.info.context}`, '');
   const seeds = new Set(res.trials.map((t) => t.seed)).size;
   out.push(`Run \`${r.dirLink}\`: ${res.trials.length} trials, ${seeds} seed${seeds === 1 ? '' : 's'}, ${res.trials.filter((t) => t.diverged).length} diverged; dataset ${res.meta.dataset}, backend ${res.meta.backend}.`, '');
   out.push('Reproduce:', '', '```sh', r.command, '```', '');

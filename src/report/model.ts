@@ -18,9 +18,17 @@ export interface RenderedFigure {
   height: number;
 }
 
+/** What the experiment tests, from the lab's registry (absent for experiments bnlab does not know). */
+export interface ExperimentInfo {
+  title: string;
+  claim: string;
+  context: string;
+}
+
 /** Everything the report says about one run. */
 export interface RunReport {
   run: RunData;
+  info: ExperimentInfo | null;
   /** The command that reproduces the run. */
   command: string;
   /** Run directory relative to the report directory (for links), or absolute when unrelated. */
