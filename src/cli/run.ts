@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { EXPERIMENTS, EXPERIMENT_NAMES } from '../lab/registry.js';
 import { ConfigError, positiveIntFlag, resolveConfig, type ConfigOverrides, type PresetName } from '../lab/runner-config.js';
-import { experimentByName, newRunDir, resumeRun, resumeStudy, runExperiment, runStudy, type RunOutcome, type RunnerOptions } from '../lab/runner.js';
+import { checkDataAvailable, experimentByName, newRunDir, resumeRun, resumeStudy, runExperiment, runStudy, type RunOutcome, type RunnerOptions } from '../lab/runner.js';
 import { createProgress, fmtDuration, type ProgressMode } from '../lab/progress.js';
 import { writeReport } from '../report/index.js';
 
@@ -125,6 +125,7 @@ export function registerRun(program: Command): void {
       if (f.only) throw new ConfigError('--only applies to bnlab study');
       const exp = experimentByName(name);
       const config = resolveConfig(exp, overridesOf(f, false));
+      checkDataAvailable(config);
       const dir = f.out ?? newRunDir(exp.name);
       console.error(`${exp.name}: writing ${dir} (if interrupted: bnlab run --resume ${dir})`);
       outcome = await runExperiment(exp, config, dir, opts);
@@ -163,6 +164,7 @@ export function registerStudy(program: Command): void {
         const exp = experimentByName(n);
         return { exp, config: resolveConfig(exp, overrides) };
       });
+      for (const p of plan) checkDataAvailable(p.config);
       dir = f.out ?? newRunDir('study');
       console.error(`study: ${plan.map((p) => p.exp.name).join(', ')}; writing ${dir} (if interrupted: bnlab study --resume ${dir})`);
       outcome = await runStudy(plan, dir, opts);

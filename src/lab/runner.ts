@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { backendInfo } from '../kernels/select.js';
+import { loadDataset, locateIdx } from '../data/index.js';
 import '../kernels/blas/index.js';
 import type { BaseConfig, Experiment, TrialSpec } from './experiment.js';
 import { Journal, JOURNAL_FILE, readJournal } from './journal.js';
@@ -124,8 +125,18 @@ function checkGrid(exp: Experiment<BaseConfig>, grid: TrialSpec[]): void {
   }
 }
 
+/**
+ * Fails before anything is written when the config names IDX files that are not there (fashion-mnist
+ * without --data, a mistyped directory): loadDataset raises its precise error (what is missing, how to get it).
+ */
+export function checkDataAvailable(config: BaseConfig): void {
+  const name = config.dataset;
+  if ((name === 'fashion-mnist' || name === 'mnist') && locateIdx(name, config.dataDir) === null) loadDataset(name, { dataDir: config.dataDir });
+}
+
 /** Creates a run directory with config.json; refuses a directory that already holds a run. */
 function createRun(exp: Experiment<BaseConfig>, config: BaseConfig, dir: string, command: string): void {
+  checkDataAvailable(config);
   if (existsSync(join(dir, CONFIG_FILE))) throw new RunError(`${dir} already holds a run (${CONFIG_FILE}); continue it with --resume ${dir} or choose another --out`);
   mkdirSync(dir, { recursive: true });
   const file: RunConfigFile = { experiment: exp.name, config, createdAt: new Date().toISOString(), command, version: bnlabVersion() };
@@ -258,6 +269,7 @@ export async function resumeRun<C extends BaseConfig>(dir: string, opts: RunnerO
  */
 export async function runStudy(plan: { exp: Experiment<BaseConfig>; config: BaseConfig }[], dir: string, opts: RunnerOptions = {}): Promise<StudyOutcome> {
   if (existsSync(join(dir, STUDY_FILE))) throw new RunError(`${dir} already holds a study; continue it with --resume ${dir} or choose another --out`);
+  for (const { config } of plan) checkDataAvailable(config);
   mkdirSync(dir, { recursive: true });
   const file: StudyFile = { experiments: plan.map((x) => x.exp.name), createdAt: new Date().toISOString(), command: opts.command ?? '' };
   writeAtomic(join(dir, STUDY_FILE), JSON.stringify(file, null, 2) + '\n');

@@ -1,0 +1,139 @@
+// The compiled CLI end to end: bnlab run/study/list/demo, config errors, and resume after a kill (dist/ built by test/global-setup.ts).
+import { describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Results } from '../../src/lab/results.js';
+import { EXPERIMENT_NAMES } from '../../src/lab/registry.js';
+
+const MAIN = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
+
+function tmp(): string {
+  return mkdtempSync(join(tmpdir(), 'bnlab-cli-'));
+}
+
+function bnlab(args: string[], cwd = tmp()): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [MAIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, CI: '1' }, timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function results(dir: string): Results {
+  return JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as Results;
+}
+
+function journalIds(dir: string): string[] {
+  const path = join(dir, 'journal.jsonl');
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.endsWith('}'))
+    .map((l) => (JSON.parse(l) as { trial: { id: string } }).trial.id);
+}
+
+describe('bnlab run', () => {
+  it('runs an experiment on worker threads into --out with results, csv, summary and progress lines', () => {
+    const out = join(tmp(), 'scales');
+    const r = bnlab(['run', 'scales', '--tiny', '--jobs', '2', '--out', out, '--no-report']);
+    expect(r.stderr).toMatch(/scales: 16 trials; .*2 jobs x 1 BLAS thread/);
+    expect(r.stderr).toMatch(/scales \[16\/16\] 100% .*done in/);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/scales: 16 trials \(16 run now/);
+    expect(r.stdout).toMatch(/\[(supported|contradicted|inconclusive|mixed)\] Standardized inputs/);
+    const res = results(out);
+    expect(res.trials).toHaveLength(16);
+    expect(res.meta.command).toBe(`bnlab run scales --tiny --jobs 2 --out ${out} --no-report`);
+    for (const f of ['config.json', 'journal.jsonl', 'results.csv', 'summary.md']) expect(existsSync(join(out, f))).toBe(true);
+  });
+
+  it('rejects bad input with `bnlab: message` and exit code 2, never a stack trace', () => {
+    const cases: [string[], RegExp][] = [
+      [['run', 'fig1', '--tiny', '--set', 'stepz=3'], /^bnlab: fig1: bad config: unknown key 'stepz' \(known keys: dataset, seeds, steps, /],
+      [['run', 'fig1', '--set', 'steps=abc'], /^bnlab: fig1: bad config: steps: steps must be a number \(got "abc"\)/],
+      [['run', 'fig1', '--seeds', '0'], /^bnlab: --seeds expects a positive integer, got '0'/],
+      [['run', 'nope'], /^bnlab: unknown experiment 'nope' \(known: fig1, /],
+      [['run', 'fig1', '--tiny', '--full'], /^bnlab: choose one preset, got --tiny and --full/],
+      [['run', '--resume', '/nonexistent/run'], /^bnlab: \/nonexistent\/run is not a bnlab run directory \(no config.json\)/],
+      [['run', '--resume', '/nonexistent/run', '--steps', '5'], /^bnlab: --resume continues a run with the config it was started with; --steps cannot change it/],
+      [['run', 'fig1', '--dataset', 'cifar'], /^bnlab: fig1: unknown dataset 'cifar' \(known: mnist-10k, fashion-mnist/],
+      [['run', 'fig1', '--tiny', '--dataset', 'mnist', '--data', '/nonexistent/idx', '--jobs', '2', '--no-report'], /^bnlab: .*mnist/],
+      [['study', '--tiny', '--only', 'fig1,nope'], /^bnlab: unknown experiment 'nope'/],
+    ];
+    for (const [args, message] of cases) {
+      const r = bnlab(args);
+      expect(r.stderr.split('\n').find((l) => l.startsWith('bnlab:')), args.join(' ')).toMatch(message);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  it('resumes a killed run without repeating or losing a trial, matching an uninterrupted run', async () => {
+    const root = tmp();
+    const killed = join(root, 'killed');
+    const args = ['run', 'fig1', '--tiny', '--seeds', '4', '--threads', '1', '--no-report', '--progress', 'plain'];
+    const child = spawn(process.execPath, [MAIN, ...args, '--jobs', '2', '--out', killed], { cwd: root, stdio: 'ignore' });
+    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+    // Kill it as soon as the first trial is in the journal (SIGKILL: no chance to clean up).
+    for (let i = 0; i < 600 && journalIds(killed).length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    child.kill('SIGKILL');
+    await exited;
+    const before = journalIds(killed);
+    expect(before.length).toBeGreaterThan(0);
+    expect(before.length).toBeLessThan(8);
+    expect(existsSync(join(killed, 'results.json'))).toBe(false);
+
+    const resumed = bnlab(['run', '--resume', killed, '--no-report', '--progress', 'plain'], root);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toMatch(new RegExp(`fig1: 8 trials \\(${before.length} already done, resuming\\)`));
+    expect(resumed.stdout).toMatch(new RegExp(`\\(${8 - before.length} run now, ${before.length} from the journal`));
+    const after = journalIds(killed);
+    expect(after.slice(0, before.length)).toEqual(before);
+    expect(new Set(after).size).toBe(8);
+    expect(after).toHaveLength(8);
+
+    // The same run uninterrupted, inline (jobs 1): identical numbers, so worker and inline agree too.
+    const straight = join(root, 'straight');
+    expect(bnlab([...args, '--jobs', '1', '--out', straight], root).code).toBe(0);
+    const a = results(killed);
+    const b = results(straight);
+    expect(a.config).toEqual(b.config);
+    expect(a.trials.map((t) => [t.id, t.metrics, t.curves, t.diverged])).toEqual(b.trials.map((t) => [t.id, t.metrics, t.curves, t.diverged]));
+    expect(a.findings).toEqual(b.findings);
+  });
+});
+
+describe('bnlab study, list, demo', () => {
+  it('study runs each experiment into its own directory and writes one report', () => {
+    const dir = join(tmp(), 'study');
+    const r = bnlab(['study', '--tiny', '--only', 'scales,fig1', '--out', dir, '--jobs', '2', '--seeds', '1']);
+    expect(r.stderr).toMatch(/^study: fig1, scales; writing /m);
+    expect(r.code).toBe(0);
+    for (const name of ['fig1', 'scales']) {
+      const res = results(join(dir, name));
+      expect(res.experiment).toBe(name);
+      expect(res.config.seeds).toBe(1);
+    }
+    expect(JSON.parse(readFileSync(join(dir, 'study.json'), 'utf8')).experiments).toEqual(['fig1', 'scales']);
+    expect(existsSync(join(dir, 'report', 'report.html'))).toBe(true);
+    expect(r.stdout).toMatch(/report: .*report\.html/);
+    // Resuming a finished study reruns nothing.
+    const again = bnlab(['study', '--resume', dir, '--no-report']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/fig1: 2 trials \(0 run now, 2 from the journal/);
+  });
+
+  it('list names every registered experiment with its claim (alias: experiments)', () => {
+    const r = bnlab(['list']);
+    expect(r.code).toBe(0);
+    for (const name of EXPERIMENT_NAMES) expect(r.stdout).toMatch(new RegExp(`^${name} `, 'm'));
+    expect(bnlab(['experiments', '--json']).stdout).toContain('"name": "fig1"');
+  });
+
+  it('demo trains on two moons and prints both accuracies', () => {
+    const r = bnlab(['demo']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/with BN\s+test accuracy \d+\.\d%/);
+    expect(r.stdout).toMatch(/without BN\s+test accuracy \d+\.\d%/);
+  });
+});
