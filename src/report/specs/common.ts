@@ -95,7 +95,11 @@ function axisOf(a: AxisOpts, decades?: number): Record<string, unknown> {
   if (a.log) Object.assign(axis, { tickCount: 5, ...(a.format ? {} : { labelExpr: "datum.value >= 1e5 || datum.value < 1e-3 ? format(datum.value, '.0e') : format(datum.value, '~g')" }) });
   // d3's log ticks: a count equal to the decades gives exactly the powers of ten; more adds the 2-9 multiples.
   if (a.log && decades !== undefined) axis.tickCount = Math.max(1, decades);
-  if (a.values) axis.values = a.values;
+  // Explicit values: no tickCount, or Vega thins the given values down to the count (on log scales).
+  if (a.values) {
+    axis.values = a.values;
+    delete axis.tickCount;
+  }
   return axis;
 }
 
@@ -181,11 +185,12 @@ export function sweepChart(rows: readonly SweepRow[], o: { x: AxisOpts; y: AxisO
     flaggedText: `${r.flagged}/${r.seeds}`,
   }));
   const color = { field: 'series', type: 'nominal', title: o.legend, scale: colorScale(series), sort: series };
-  // Ticks at the grid values only: a sweep has few x values and they are what the reader looks up.
+  // Ticks at the grid values only, every one labelled: a sweep has few x values and they are what the
+  // reader looks up.
   const xs = [...new Set(rows.map((r) => r.x))].sort((a, b) => a - b);
   // Padding keeps the first and last points' markers and error bars off the plot's edges; no rounding of
   // the domain to powers of ten, which would leave a log axis mostly empty.
-  const x = { field: 'x', type: 'quantitative', title: o.x.title, scale: { ...scaleOf(o.x), padding: 18, nice: false }, axis: { ...axisOf(o.x), values: xs, grid: true } };
+  const x = { field: 'x', type: 'quantitative', title: o.x.title, scale: { ...scaleOf(o.x), padding: 18, nice: false }, axis: { ...axisOf({ ...o.x, values: xs }), grid: true, labelOverlap: false } };
   const y = { type: 'quantitative', title: o.y.title, scale: scaleOf(o.y), axis: axisOf(o.y) };
   const layer: object[] = [
     { transform: [{ filter: 'isValid(datum.mean)' }], mark: { type: 'line', strokeWidth: 2, clip: true }, encoding: { x, y: { ...y, field: 'mean' }, color } },
