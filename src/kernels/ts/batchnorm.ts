@@ -4,8 +4,9 @@
 // sample n is the contiguous plane x[(n*C + c)*S .. +S). Every kernel covers all channels over a sample range
 // [n0, n1) (a Ghost BN sub-batch, or the whole batch). Planes are visited in memory order (sample-major): measured
 // 20-25% faster on (64,64,28,28) than channel by channel, because 3 KB planes 200 KB apart defeat the prefetcher
-// even though a channel would then stay in L2 between passes. For S = 1 a channel is a strided column, summed with
-// scalar accumulators. Sums are float64 (JavaScript numbers) with several accumulators to break the add chains.
+// even though a channel would then stay in L2 between passes. For S = 1 the input is a row-major matrix and
+// channels are columns, handled four at a time (see matrixStats). Sums are float64 (JavaScript numbers) with
+// several accumulators to break the add chains.
 // Nothing here allocates and there are no per-element closures.
 //
 // Why the 8-wide blocks that load everything before storing anything: V8 does not hoist a typed array's map,
