@@ -69,7 +69,7 @@ describe('batchNorm gradients (training mode, batch statistics)', () => {
 });
 
 describe('the fused kernel equals the same computation written with primitive ops', () => {
-  for (const [label, shape] of [...SHAPES, ['2d larger', [8, 5, 7, 6]] as [string, number[]]]) {
+  for (const [label, shape] of [...SHAPES, ['1d (N, C) with C = 6', [7, 6]], ['2d larger', [8, 5, 7, 6]]] as [string, number[]][]) {
     for (const withAffine of [true, false]) {
       it(`${label}, affine ${withAffine}: outputs and gradients of x, weight, bias`, () => {
         const C = shape[1];
@@ -91,6 +91,25 @@ describe('the fused kernel equals the same computation written with primitive op
         }
       });
     }
+  }
+});
+
+describe('gradient accumulation', () => {
+  for (const [label, shape] of [['(N, C)', [5, 6]], ['(N, C, H, W)', [3, 2, 3, 3]]] as [string, number[]][]) {
+    it(`${label}: adds to an existing x gradient (training and eval)`, () => {
+      for (const training of [true, false]) {
+        const C = shape[1];
+        const rm = new Tensor(new Float32Array(C).fill(0.5), [C]);
+        const rv = new Tensor(new Float32Array(C).fill(2), [C]);
+        const x = input(shape, 90);
+        const rng = new Rng(5);
+        const dy = Float32Array.from({ length: x.size }, () => rng.normal());
+        batchNorm(x, rm, rv, null, null, { training, momentum: 0 }).backward(dy);
+        const once = x.grad!.slice();
+        batchNorm(x, rm, rv, null, null, { training, momentum: 0 }).backward(dy);
+        expectClose(x.grad, once.map((v) => 2 * v), `${training ? 'training' : 'eval'} accumulated dx`, { rtol: 1e-6, atol: 1e-7 });
+      }
+    });
   }
 });
 
