@@ -97,6 +97,8 @@ class LineProgress implements ProgressSink {
   }
   update(id: string, f: number): void {
     this.tally.update(id, f);
+    // Inline runs (--jobs 1) block the event loop during a trial, so the timer cannot fire: check here too.
+    if (performance.now() - this.lastLine >= this.heartbeatSec * 1000) this.line('running');
   }
   trialDone(t: Trial, where?: string): void {
     this.tally.finish(where ? `${where}/${t.id}` : t.id);
@@ -123,6 +125,7 @@ class BarProgress implements ProgressSink {
   private readonly tally = new Tally();
   private bar: cliProgress.SingleBar | null = null;
   private timer: NodeJS.Timeout | null = null;
+  private lastDraw = 0;
 
   begin(label: string, total: number, already: number, detail: string): void {
     this.tally.begin(label, total, already);
@@ -130,7 +133,8 @@ class BarProgress implements ProgressSink {
     this.bar = new cliProgress.SingleBar(
       {
         format: '{label} |{bar}| {percentage}% | {trials} trials | {elapsed} elapsed | ETA {etaText}',
-        hideCursor: true,
+        // A hidden cursor would stay hidden after Ctrl-C (cli-progress restores it only on stop()).
+        hideCursor: false,
         clearOnComplete: false,
         fps: 5,
         barsize: 30,
@@ -143,6 +147,8 @@ class BarProgress implements ProgressSink {
   }
   update(id: string, f: number): void {
     this.tally.update(id, f);
+    // Inline runs (--jobs 1) block the event loop during a trial: redraw from here as well as the timer.
+    if (performance.now() - this.lastDraw >= 250) this.redraw();
   }
   trialDone(t: Trial, where?: string): void {
     this.tally.finish(where ? `${where}/${t.id}` : t.id);
@@ -167,6 +173,7 @@ class BarProgress implements ProgressSink {
     return { label: t.label, trials: `${t.done}/${t.total}`, elapsed: fmtDuration(t.elapsed()), etaText: t.done >= t.total ? '0s' : fmtDuration(eta) };
   }
   private redraw(): void {
+    this.lastDraw = performance.now();
     this.bar?.update(Math.round(1000 * this.tally.fraction()), this.payload());
   }
 }

@@ -141,7 +141,11 @@ export function resolveConfig<C extends BaseConfig>(exp: Experiment<C>, o: Confi
     const presetSynthetic = isSynthetic(String(raw.dataset));
     if (!(o.lenient && presetSynthetic && !isSynthetic(o.dataset))) raw.dataset = o.dataset;
   }
-  if (o.dataDir !== undefined) raw.dataDir = o.dataDir;
+  if (o.dataDir !== undefined) {
+    // IDX files only mean something for fashion-mnist or mnist; silently training on mnist-10k instead would mislead.
+    if (o.dataset !== 'fashion-mnist' && o.dataset !== 'mnist') throw new ConfigError(`--data ${o.dataDir} needs --dataset fashion-mnist or --dataset mnist (which kind of IDX files are there?)`);
+    if (raw.dataset === o.dataset) raw.dataDir = o.dataDir;
+  }
   for (const s of o.sets ?? []) {
     const { path, value } = parseSet(s);
     if (o.lenient && !hasKey(exp, path[0])) continue;

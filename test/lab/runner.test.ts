@@ -100,6 +100,8 @@ describe('config resolution', () => {
     expect(() => resolveConfig(fake, { sets: ['steps=abc'] })).toThrow(/steps: Expected number, received string \(got "abc"\)/);
     expect(() => resolveConfig(fake, { sets: ['nokey'] })).toThrow(/--set expects key=value/);
     expect(() => resolveConfig(fake, { dataset: 'nope' })).toThrow(/unknown dataset 'nope' \(known: mnist-10k, /);
+    expect(() => resolveConfig(fake, { dataDir: '/x' })).toThrow(/--data \/x needs --dataset fashion-mnist or --dataset mnist/);
+    expect(resolveConfig(fake, { dataset: 'mnist', dataDir: '/x' })).toMatchObject({ dataset: 'mnist', dataDir: '/x' });
     expect(() => validateConfig(EXPERIMENTS.fig1, { ...EXPERIMENTS.fig1.presets.tiny, seeds: 1.5 })).toThrow(/fig1: bad config: seeds: seeds must be an integer \(got 1.5\)/);
   });
 

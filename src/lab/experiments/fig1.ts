@@ -183,7 +183,20 @@ export function driftOf(curves: Record<string, Series>, units: number): { median
 
 const pct = (x: number, d = 1) => `${(100 * x).toFixed(d)}%`;
 const int0 = (x: number) => Math.round(x).toLocaleString('en-US');
+const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 const r4 = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(4)) : null);
+
+/** "3 seeds" / "1 seed". */
+export function seedsText(n: number): string {
+  return `${n} seed${n === 1 ? '' : 's'}`;
+}
+
+/** Why there is no verdict: overlapping intervals, or a single seed that has no interval at all. */
+export function noDifference(seeds: number): string {
+  return seeds < 2 ? 'no verdict from 1 seed (no confidence interval)' : 'no clear difference (95% intervals overlap)';
+}
+
+const accCI = (ci: MeanCI) => (ci.n > 1 ? `${pct(ci.mean)} ± ${pct(ci.half)}` : pct(ci.mean));
 
 function stepsCI(ci: MeanCI): string {
   return ci.n > 1 ? `${int0(ci.mean)} ± ${int0(ci.half)}` : int0(ci.mean);
@@ -235,13 +248,13 @@ function convergenceFinding(trials: readonly Trial[], c: Fig1Config, target: num
   let text: string;
   if (bn.n === 0 && pl.n === 0) {
     verdict = 'inconclusive';
-    text = `Neither arm reached ${tgt} test accuracy within ${int0(c.steps)} steps (${c.seeds} seeds).`;
+    text = `Neither arm reached ${tgt} test accuracy within ${int0(c.steps)} steps (${seedsText(c.seeds)}).`;
   } else if (pl.n === 0 || bn.n === 0) {
     const bnWins = pl.n === 0;
     verdict = bnWins ? 'supported' : 'contradicted';
     const who = bnWins ? ['With BN', 'without'] : ['Without BN', 'with BN'];
     const ci = bnWins ? bn : pl;
-    text = `${who[0]}, test accuracy reached ${tgt} after ${stepsCI(ci)} steps; ${who[1]}, no seed reached it within ${int0(c.steps)} steps (${c.seeds} seeds).`;
+    text = `${who[0]}, test accuracy reached ${tgt} after ${stepsCI(ci)} steps; ${who[1]}, no seed reached it within ${int0(c.steps)} steps (${seedsText(c.seeds)}).`;
   } else {
     // Step 0 counts as reached when the first evaluation already beats the target: no ratio then.
     const ratio = bn.mean > 0 ? pl.mean / bn.mean : NaN;
@@ -249,9 +262,9 @@ function convergenceFinding(trials: readonly Trial[], c: Fig1Config, target: num
     const sep = separated(bn, pl);
     verdict = sep === -1 && missBn === 0 ? 'supported' : sep === 1 ? 'contradicted' : 'inconclusive';
     text =
-      `With BN, test accuracy reached ${tgt} after ${stepsCI(bn)} steps vs ${stepsCI(pl)} without (${Number.isFinite(ratio) ? `${ratio.toFixed(1)}x, ` : ''}${c.seeds} seeds)` +
+      `With BN, test accuracy reached ${tgt} after ${stepsCI(bn)} steps vs ${stepsCI(pl)} without (${Number.isFinite(ratio) ? `${ratio.toFixed(1)}x, ` : ''}${seedsText(c.seeds)})` +
       `${never(missBn, bnSteps.length, 'BN')}${never(missPl, plSteps.length, 'plain')}.` +
-      (verdict === 'contradicted' ? ' Here BN was slower, contrary to the claim.' : verdict === 'inconclusive' ? ' The 95% intervals overlap: no clear difference at this scale.' : '');
+      (verdict === 'contradicted' ? ' Here BN was slower, contrary to the claim.' : verdict === 'inconclusive' ? ` ${cap(noDifference(c.seeds))}.` : '');
   }
   return { id: 'convergence', claim, text, verdict, values };
 }
@@ -265,8 +278,8 @@ function finalFinding(trials: readonly Trial[], c: Fig1Config): Finding {
   const sep = separated(bn, pl);
   const verdict: Verdict = sep === 1 ? 'supported' : sep === -1 ? 'contradicted' : 'inconclusive';
   const divText = div('bn') + div('plain') > 0 ? ` Diverged: ${div('bn')} BN, ${div('plain')} plain (scored as chance).` : '';
-  const cmp = verdict === 'supported' ? 'higher with BN' : verdict === 'contradicted' ? 'lower with BN, contrary to the claim' : 'not clearly different (95% intervals overlap)';
-  const text = `After ${int0(c.steps)} steps, test accuracy was ${pct(bn.mean)} ± ${pct(bn.half)} with BN vs ${pct(pl.mean)} ± ${pct(pl.half)} without: ${cmp}.${divText}`;
+  const cmp = verdict === 'supported' ? 'higher with BN' : verdict === 'contradicted' ? 'lower with BN, contrary to the claim' : noDifference(c.seeds);
+  const text = `After ${int0(c.steps)} steps, test accuracy was ${accCI(bn)} with BN vs ${accCI(pl)} without: ${cmp}.${divText}`;
   return { id: 'final-accuracy', claim, text, verdict, values: { bn: r4(bn.mean), bnHalf: r4(bn.half), plain: r4(pl.mean), plainHalf: r4(pl.half), steps: c.steps } };
 }
 
@@ -280,7 +293,7 @@ function driftFinding(trials: readonly Trial[], c: Fig1Config): Finding {
   const sep = separated(bn, pl);
   const verdict: Verdict = bn.n === 0 || pl.n === 0 ? 'inconclusive' : sep === -1 ? 'supported' : sep === 1 ? 'contradicted' : 'inconclusive';
   const f = (ci: MeanCI) => (ci.n > 1 ? `${ci.mean.toFixed(2)} ± ${ci.half.toFixed(2)}` : ci.mean.toFixed(2));
-  const cmp = verdict === 'supported' ? (pl.mean / bn.mean).toFixed(1) + 'x less with BN' : verdict === 'contradicted' ? 'more with BN, contrary to the claim' : 'no clear difference';
+  const cmp = verdict === 'supported' ? (pl.mean / bn.mean).toFixed(1) + 'x less with BN' : verdict === 'contradicted' ? 'more with BN, contrary to the claim' : noDifference(c.seeds);
   const text =
     `Over training, the median input of ${c.probeUnits} last-layer sigmoids moved by ${f(bn)} with BN vs ${f(pl)} without (range of the 50th percentile; ${cmp}); ` +
     `the 15-85 percentile width varied by ${f(bnS)} vs ${f(plS)}.`;

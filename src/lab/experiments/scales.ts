@@ -9,7 +9,7 @@ import { buildMlp } from '../models.js';
 import type { Finding, Trial, Verdict } from '../results.js';
 import { meanCI, type MeanCI } from '../stats.js';
 import { stepsToReach, trainClassifier } from '../train.js';
-import { separated } from './fig1.js';
+import { noDifference, seedsText, separated } from './fig1.js';
 
 /**
  * raw: features as generated; standardize: per-feature (x - mean) / std from the training split;
@@ -194,9 +194,9 @@ function pairFinding(id: string, claim: string, a: Cell, b: Cell, c: ScalesConfi
   let verdict: Verdict;
   if (cmp === 0) verdict = 'inconclusive';
   else verdict = (cmp === 1) === expectBetter ? 'supported' : 'contradicted';
-  const how = cmp === 1 ? `${ARM_TEXT[a.arm]} did better` : cmp === -1 ? `${ARM_TEXT[b.arm]} did better` : 'no clear difference (95% intervals overlap)';
+  const how = cmp === 1 ? `${ARM_TEXT[a.arm]} did better` : cmp === -1 ? `${ARM_TEXT[b.arm]} did better` : noDifference(c.seeds);
   const against = verdict === 'contradicted' ? ', contrary to the claim' : '';
-  const text = `${cap(cellText(a, c.target))}; ${cellText(b, c.target)}: ${how}${against} (${c.seeds} seeds, ${int0(c.steps)} steps).`;
+  const text = `${cap(cellText(a, c.target))}; ${cellText(b, c.target)}: ${how}${against} (${seedsText(c.seeds)}, ${int0(c.steps)} steps).`;
   return {
     id,
     claim,
