@@ -118,12 +118,23 @@ export function curveBand(group: Group, name: string): BandRow[] {
       byX.get(x)!.push(y);
     }
   }
-  return [...byX]
+  const rows = [...byX]
     .sort((a, b) => a[0] - b[0])
     .map(([x, ys]) => {
       const ci = meanCI(ys);
       return { series: group.label, x, mean: ci.mean, lo: ci.lo, hi: ci.hi, n: ci.n };
     });
+  return thin(rows, MAX_POINTS);
+}
+
+/** Points per plotted curve: more cannot be told apart at figure width, and each costs render time. */
+const MAX_POINTS = 400;
+
+/** Every k-th row so that at most `max` remain, always keeping the last (the final value captions quote). */
+export function thin<T>(rows: T[], max: number): T[] {
+  if (rows.length <= max) return rows;
+  const k = Math.ceil(rows.length / max);
+  return rows.filter((_, i) => i % k === 0 || i === rows.length - 1);
 }
 
 /** Mean and 95% CI over the group's seeds of metric `name` (nulls and NaN skipped). */

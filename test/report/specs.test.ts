@@ -72,3 +72,14 @@ describe('figure builders', () => {
     expect(svg).toContain('raw');
   });
 });
+
+describe('long curves', () => {
+  it('are thinned to at most ~400 points per series, keeping the last point', async () => {
+    const { curveBand, thin } = await import('../../src/report/group.js');
+    const long: [number, number][] = Array.from({ length: 5000 }, (_, i) => [i, i / 5000]);
+    const rows = curveBand({ arm: 'bn', params: {}, label: 'bn', trials: [{ ...fig1().trials[0], curves: { c: long } }] }, 'c');
+    expect(rows.length).toBeLessThanOrEqual(401);
+    expect(rows[rows.length - 1].x).toBe(4999);
+    expect(thin([1, 2, 3], 5)).toEqual([1, 2, 3]);
+  });
+});

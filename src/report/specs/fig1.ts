@@ -1,7 +1,7 @@
 // fig1: the paper's Figure 1 — test accuracy vs steps (1a) and a last-layer sigmoid input's percentiles over training (1b, 1c).
 import type { Trial } from '../../lab/results.js';
 import { figure, skip, type FigureBuilder, type FigureOutcome, type RunView } from '../figure.js';
-import { curveNames, groupTrials, metricCI, seedsPhrase } from '../group.js';
+import { curveNames, groupTrials, metricCI, seedsPhrase, thin } from '../group.js';
 import { num, percentileChart, type PercentileRow } from './common.js';
 import { ACCURACY_AXIS, ACCURACY_CURVES, STEP_AXIS, curveFigure } from './shared.js';
 
@@ -58,7 +58,7 @@ function percentileFigure(run: RunView): FigureOutcome {
         }
       }
       // Only points with every percentile: a band needs both edges.
-      rows.push(...[...byX.values()].filter((r) => u.qs.every((q) => `p${q}` in r)));
+      rows.push(...thin([...byX.values()].filter((r) => u.qs.every((q) => `p${q}` in r)), 400));
     }
   }
   if (rows.length === 0) return skip(id, title, `percentile curves of "${u.unit}" hold no finite points`);
