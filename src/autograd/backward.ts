@@ -1,10 +1,12 @@
 // backward(): walks the recorded graph in reverse topological order and runs each op's backward rule.
 import type { Tensor } from '../tensor/tensor.js';
 import { ArgumentError, fmtShape } from '../tensor/errors.js';
+import { releaseBuffer } from '../tensor/pool.js';
 
 /**
  * Reverse-mode sweep from `root`. The graph is freed as it is consumed (as PyTorch without retain_graph):
- * intermediate gradients and backward closures are dropped so their buffers can be collected.
+ * intermediate gradients and backward closures are dropped, and the gradient buffers go back to the pool
+ * (src/tensor/pool.ts) for the next step's backward rules.
  */
 export function backward(root: Tensor, grad?: Float32Array): void {
   if (!root.requiresGrad) {
@@ -19,13 +21,24 @@ export function backward(root: Tensor, grad?: Float32Array): void {
     throw new ArgumentError(`backward: gradient has ${grad.length} values, tensor of shape ${fmtShape(root.shape)} has ${root.size}`);
   }
   const order = topoOrder(root);
-  const g = root.gradBuffer();
-  for (let i = 0; i < g.length; i++) g[i] += grad[i];
+  // The caller's array is handed to the root's rule as is (rules only read their gradient) instead of being copied;
+  // it must then not go to the pool. A leaf root keeps and accumulates its gradient as any leaf.
+  let callers: Float32Array | null = null;
+  if (root.isLeaf || root.grad !== null || !(grad instanceof Float32Array)) {
+    const g = root.gradBuffer();
+    for (let i = 0; i < g.length; i++) g[i] += grad[i];
+  } else {
+    root.grad = callers = grad;
+  }
   for (let i = order.length - 1; i >= 0; i--) {
     const t = order[i];
     const fn = t.backwardFn;
     if (fn === null) continue;
-    if (t.grad !== null) fn(t.grad);
+    const g = t.grad;
+    if (g !== null) {
+      fn(g);
+      if (g !== callers) releaseBuffer(g);
+    }
     // Free the consumed node: non-leaf grads are not kept (PyTorch semantics) and the closure holds saved buffers.
     // Its rule becomes one that throws, so a second backward through it fails loudly instead of silently doing nothing.
     t.grad = null;

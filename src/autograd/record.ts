@@ -15,10 +15,18 @@ export function needsGrad(...inputs: (Tensor | null | undefined)[]): boolean {
  */
 export function record(out: Tensor, op: string, parents: (Tensor | null | undefined)[], fn: BackwardFn): Tensor {
   out.op = op;
-  const ps = parents.filter((p): p is Tensor => !!p);
-  if (needsGrad(...ps)) {
+  if (!isGradEnabled()) return out;
+  // Plain loops: this runs once per op, and filter/spread allocations showed up on small nets.
+  let any = false;
+  let all = true;
+  for (let i = 0; i < parents.length; i++) {
+    const p = parents[i];
+    if (p) any ||= p.requiresGrad;
+    else all = false;
+  }
+  if (any) {
     out.requiresGrad = true;
-    out.parents = ps;
+    out.parents = all ? (parents as Tensor[]) : parents.filter((p): p is Tensor => !!p);
     out.backwardFn = fn;
   }
   return out;

@@ -18,8 +18,15 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const K = kernels();
   K.gemm(false, false, m, n, k, 1, a.data, k, b.data, n, 0, out, n);
   return record(new Tensor(out, [m, n]), 'matmul', [a, b], (g) => {
-    if (a.requiresGrad) K.gemm(false, true, m, k, n, 1, g, n, b.data, n, 1, a.gradBuffer(), k);
-    if (b.requiresGrad) K.gemm(true, false, k, n, m, 1, a.data, k, g, n, 1, b.gradBuffer(), n);
+    // A gradient nobody wrote yet is overwritten (beta = 0) instead of zeroed and accumulated into.
+    if (a.requiresGrad) {
+      const beta = a.grad ? 1 : 0;
+      K.gemm(false, true, m, k, n, 1, g, n, b.data, n, beta, a.grad ?? a.freshGrad(), k);
+    }
+    if (b.requiresGrad) {
+      const beta = b.grad ? 1 : 0;
+      K.gemm(true, false, k, n, m, 1, a.data, k, g, n, beta, b.grad ?? b.freshGrad(), n);
+    }
   });
 }
 
@@ -49,15 +56,32 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
   const K = kernels();
   K.gemm(false, true, n, outF, inF, 1, x.data, inF, weight.data, inF, bias !== null ? 1 : 0, out, outF);
   return record(new Tensor(out, [n, outF]), 'linear', [x, weight, bias], (g) => {
-    if (x.requiresGrad) K.gemm(false, false, n, inF, outF, 1, g, outF, weight.data, inF, 1, x.gradBuffer(), inF);
-    if (weight.requiresGrad) K.gemm(true, false, outF, inF, n, 1, g, outF, x.data, inF, 1, weight.gradBuffer(), inF);
-    if (bias !== null && bias.requiresGrad) {
-      const gb = bias.gradBuffer();
-      for (let j = 0; j < outF; j++) {
-        let s = 0;
-        for (let i = 0; i < n; i++) s += g[i * outF + j];
-        gb[j] += s;
-      }
+    // A gradient nobody wrote yet is overwritten (beta = 0) instead of zeroed and accumulated into.
+    if (x.requiresGrad) {
+      const beta = x.grad ? 1 : 0;
+      K.gemm(false, false, n, inF, outF, 1, g, outF, weight.data, inF, beta, x.grad ?? x.freshGrad(), inF);
     }
+    if (weight.requiresGrad) {
+      const beta = weight.grad ? 1 : 0;
+      K.gemm(true, false, outF, inF, n, 1, g, outF, x.data, inF, beta, weight.grad ?? weight.freshGrad(), inF);
+    }
+    if (bias !== null && bias.requiresGrad) columnSums(g, n, outF, bias);
   });
+}
+
+/**
+ * grad(t)[j] += sum_i g[i, j] for g (rows, cols): row by row into float64 sums, so memory is read in order
+ * (a column walk strides through it); each column is still summed in row order, as before.
+ */
+function columnSums(g: Float32Array, rows: number, cols: number, t: Tensor): void {
+  const s = new Float64Array(cols);
+  for (let i = 0; i < rows; i++) {
+    const row = i * cols;
+    for (let j = 0; j < cols; j++) s[j] += g[row + j];
+  }
+  if (t.grad === null) t.freshGrad().set(s);
+  else {
+    const gt = t.grad;
+    for (let j = 0; j < cols; j++) gt[j] += s[j];
+  }
 }

@@ -1,6 +1,7 @@
 // The Tensor: float32 data, a row-major shape, an optional gradient, and the autograd node that made it.
 import { backward as runBackward } from '../autograd/backward.js';
 import { ArgumentError, ShapeError, fmtShape } from './errors.js';
+import { takeBuffer } from './pool.js';
 
 /** Backward rule of the op that produced a tensor: reads the output gradient, accumulates into the inputs. */
 export type BackwardFn = (grad: Float32Array) => void;
@@ -61,7 +62,22 @@ export class Tensor {
 
   /** The gradient buffer, allocated as zeros on first use; backward rules accumulate into it. */
   gradBuffer(): Float32Array {
-    if (this.grad === null) this.grad = new Float32Array(this.data.length);
+    if (this.grad === null) {
+      const b = takeBuffer(this.data.length);
+      this.grad = b === null ? new Float32Array(this.data.length) : b.fill(0);
+    }
+    return this.grad;
+  }
+
+  /**
+   * For a backward rule that writes every element of a gradient nobody has touched yet (`grad === null`):
+   * installs a buffer with arbitrary contents (often a recycled one) and returns it, so the rule can assign
+   * (a GEMM with beta = 0, `=` instead of `+=`) and skip zeroing. Rules check `grad === null` first and use
+   * gradBuffer() to accumulate otherwise.
+   */
+  freshGrad(): Float32Array {
+    const b = takeBuffer(this.data.length);
+    this.grad = b === null ? new Float32Array(this.data.length) : b;
     return this.grad;
   }
 
