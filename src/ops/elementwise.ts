@@ -10,12 +10,16 @@ function asTensor(x: Operand): Tensor {
   return typeof x === 'number' ? new Tensor(new Float32Array([x]), []) : x;
 }
 
+type BinaryKind = 'add' | 'sub' | 'mul' | 'div';
+
 /**
  * Shared driver of the four binary ops. `f` computes out from (a, b); `da`/`db` give the local
  * partial derivatives; broadcast inputs receive gradients summed over the broadcast positions.
+ * Equal shapes and a scalar operand (the common cases) run tight per-op loops (flatForward / flatBackward):
+ * calling f per element from one shared loop made it megamorphic. Both paths do the same arithmetic.
  */
 function binary(
-  op: string,
+  op: BinaryKind,
   a0: Operand,
   b0: Operand,
   f: (x: number, y: number) => number,
@@ -31,28 +35,81 @@ function binary(
   const out = new Float32Array(n);
   const ad = a.data;
   const bd = b.data;
-  const same = sameShape(a.shape, outShape) && sameShape(b.shape, outShape);
-  let ia: Int32Array | null = null;
-  let ib: Int32Array | null = null;
-  if (same) {
-    for (let i = 0; i < n; i++) out[i] = f(ad[i], bd[i]);
-  } else {
-    ia = broadcastIndex(a.shape, outShape);
-    ib = broadcastIndex(b.shape, outShape);
-    for (let i = 0; i < n; i++) out[i] = f(ad[ia[i]], bd[ib[i]]);
+  // Flat cases: both full size, or one a scalar that needs no gradient (a number operand, or a constant).
+  const aFull = sameShape(a.shape, outShape);
+  const bFull = sameShape(b.shape, outShape);
+  const flat = (aFull && bFull) || (aFull && bd.length === 1 && !b.requiresGrad) || (bFull && ad.length === 1 && !a.requiresGrad);
+  if (flat) {
+    flatForward(op, ad, bd, out);
+    return record(new Tensor(out, outShape), op, [a, b], (g) => {
+      if (a.requiresGrad) flatBackward(op, 'a', ad, bd, g, a.gradBuffer());
+      if (b.requiresGrad) flatBackward(op, 'b', ad, bd, g, b.gradBuffer());
+    });
   }
+  const ia = broadcastIndex(a.shape, outShape);
+  const ib = broadcastIndex(b.shape, outShape);
+  for (let i = 0; i < n; i++) out[i] = f(ad[ia[i]], bd[ib[i]]);
   return record(new Tensor(out, outShape), op, [a, b], (g) => {
     if (a.requiresGrad) {
       const ga = a.gradBuffer();
-      if (ia === null) for (let i = 0; i < n; i++) ga[i] += da(ad[i], bd[i], g[i]);
-      else for (let i = 0; i < n; i++) ga[ia[i]] += da(ad[ia[i]], bd[ib![i]], g[i]);
+      for (let i = 0; i < n; i++) ga[ia[i]] += da(ad[ia[i]], bd[ib[i]], g[i]);
     }
     if (b.requiresGrad) {
       const gb = b.gradBuffer();
-      if (ib === null) for (let i = 0; i < n; i++) gb[i] += db(ad[i], bd[i], g[i]);
-      else for (let i = 0; i < n; i++) gb[ib[i]] += db(ad[ia![i]], bd[ib[i]], g[i]);
+      for (let i = 0; i < n; i++) gb[ib[i]] += db(ad[ia[i]], bd[ib[i]], g[i]);
     }
   });
+}
+
+/** out = a op b where each of a, b is full size or a single value (read once). */
+function flatForward(op: BinaryKind, ad: Float32Array, bd: Float32Array, out: Float32Array): void {
+  const n = out.length;
+  if (ad.length === n && bd.length === n) {
+    switch (op) {
+      case 'add': for (let i = 0; i < n; i++) out[i] = ad[i] + bd[i]; return;
+      case 'sub': for (let i = 0; i < n; i++) out[i] = ad[i] - bd[i]; return;
+      case 'mul': for (let i = 0; i < n; i++) out[i] = ad[i] * bd[i]; return;
+      case 'div': for (let i = 0; i < n; i++) out[i] = ad[i] / bd[i]; return;
+    }
+  }
+  if (bd.length === 1 && ad.length === n) {
+    const y = bd[0];
+    switch (op) {
+      case 'add': for (let i = 0; i < n; i++) out[i] = ad[i] + y; return;
+      case 'sub': for (let i = 0; i < n; i++) out[i] = ad[i] - y; return;
+      case 'mul': for (let i = 0; i < n; i++) out[i] = ad[i] * y; return;
+      case 'div': for (let i = 0; i < n; i++) out[i] = ad[i] / y; return;
+    }
+  }
+  const x = ad[0];
+  switch (op) {
+    case 'add': for (let i = 0; i < n; i++) out[i] = x + bd[i]; return;
+    case 'sub': for (let i = 0; i < n; i++) out[i] = x - bd[i]; return;
+    case 'mul': for (let i = 0; i < n; i++) out[i] = x * bd[i]; return;
+    case 'div': for (let i = 0; i < n; i++) out[i] = x / bd[i]; return;
+  }
+}
+
+/**
+ * Adds the gradient of operand `which` (full size here: a scalar operand never needs one on this path) to gt:
+ * add: g, g; sub: g, -g; mul: g b, g a; div: g / b, -g a / b^2 (the same expressions as the broadcast path).
+ */
+function flatBackward(op: BinaryKind, which: 'a' | 'b', ad: Float32Array, bd: Float32Array, g: Float32Array, gt: Float32Array): void {
+  const n = g.length;
+  const sa = ad.length === n ? 1 : 0;
+  const sb = bd.length === n ? 1 : 0;
+  if (op === 'add' || (op === 'sub' && which === 'a')) {
+    for (let i = 0; i < n; i++) gt[i] += g[i];
+  } else if (op === 'sub') {
+    for (let i = 0; i < n; i++) gt[i] += -g[i];
+  } else if (op === 'mul') {
+    if (which === 'a') for (let i = 0; i < n; i++) gt[i] += g[i] * bd[i * sb];
+    else for (let i = 0; i < n; i++) gt[i] += g[i] * ad[i * sa];
+  } else if (which === 'a') {
+    for (let i = 0; i < n; i++) gt[i] += g[i] / bd[i * sb];
+  } else {
+    for (let i = 0; i < n; i++) gt[i] += (-g[i] * ad[i * sa]) / (bd[i] * bd[i]);
+  }
 }
 
 /** a + b (broadcasting). */

@@ -19,8 +19,12 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
     throw new ShapeError(`reshape: cannot reshape ${fmtShape(x.shape)} (${x.size} values) into ${fmtShape(shape)}`);
   }
   return record(new Tensor(x.data, s), 'reshape', [x], (g) => {
-    const gx = x.gradBuffer();
-    for (let i = 0; i < g.length; i++) gx[i] += g[i];
+    // Copied, not aliased: g goes back to the gradient pool after this rule (see src/tensor/pool.ts).
+    if (x.grad === null) x.freshGrad().set(g);
+    else {
+      const gx = x.grad;
+      for (let i = 0; i < g.length; i++) gx[i] += g[i];
+    }
   });
 }
 
