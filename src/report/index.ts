@@ -15,9 +15,8 @@ import { renderMarkdown } from './markdown.js';
 import { findFonts } from './fonts.js';
 import { skip, type SkippedFigure } from './figure.js';
 import type { ExperimentInfo, ReportModel, RenderedFigure, RunReport } from './model.js';
-import { EXPERIMENTS, isExperimentName } from '../lab/registry.js';
-
 import { ReportError } from './errors.js';
+import { EXPERIMENTS, isExperimentName } from '../lab/registry.js';
 
 export { ReportError };
 export { loadRun, type RunData } from './load.js';
@@ -121,12 +120,14 @@ async function reportRun(run: RunData, index: number, names: Set<string>, outDir
       skipped.push(skip(o.id, o.title, `rendering failed: ${(err as Error).message}`));
     }
   }
+  // Link the run relative to the report (the pair moves together), unless it lives far away.
   const rel = relative(outDir, run.dir) || '.';
+  const far = isAbsolute(rel) || rel.split(sep).filter((p) => p === '..').length > 2;
   return {
     run,
     info: infoOf(run.results.experiment),
     command,
-    dirLink: isAbsolute(rel) || rel.startsWith(`..${sep}..${sep}..`) ? run.dir : rel,
+    dirLink: far ? run.dir : rel,
     findings: run.results.findings,
     figures,
     skipped,
@@ -148,7 +149,7 @@ export async function writeReport(runDirs: string[], opts: ReportOptions = {}): 
   const reports: RunReport[] = [];
   for (let i = 0; i < runs.length; i++) reports.push(await reportRun(runs[i], i, names, outDir, opts.scale ?? 2));
   const notes: string[] = [];
-  if (findFonts().family === null && findFonts().files.length === 0) {
+  if (findFonts().files.length === 0) {
     notes.push('No TrueType font was found on this machine, so text in the PNG files may be missing (the figures in this page are unaffected). Install fonts-dejavu-core or set BNLAB_FONT to a .ttf file.');
   }
   const model: ReportModel = { runs: reports, generatedAt: new Date().toISOString(), notes };

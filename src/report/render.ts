@@ -71,7 +71,8 @@ function specWidth(spec: TopLevelSpec): number {
   if (typeof s.width === 'number') return s.width + 120;
   if (s.spec && typeof s.spec.width === 'number') {
     const panels = new Set((s.data?.values ?? []).map((v) => v.panel)).size || 1;
-    return panels * (s.spec.width + 20) + 80;
+    const columns = typeof (spec as { columns?: unknown }).columns === 'number' ? Math.min(panels, (spec as { columns: number }).columns) : panels;
+    return columns * (s.spec.width + 20) + 80;
   }
   return 560;
 }

@@ -72,6 +72,10 @@ export function distinct<T, K extends keyof T>(rows: readonly T[], key: K): T[K]
 function scaleOf(a: AxisOpts): Record<string, unknown> {
   // A log scale cannot include zero; Vega-Lite warns when asked to.
   const s: Record<string, unknown> = a.log ? { type: 'log' } : { zero: a.zero ?? false };
+  // Layer numbers end at the last layer, not at the next round number.
+  if (a.integer) s.nice = false;
+  // Explicit tick values: the axis ends at the data, not at the next power of ten.
+  if (a.values) s.nice = false;
   if (a.domain) s.domain = a.domain;
   else if (a.min !== undefined) s.domainMin = a.min;
   return s;
@@ -94,7 +98,8 @@ function axisOf(a: AxisOpts, decades?: number): Record<string, unknown> {
   // 1e+8 short where the default prints 100,000,000.
   if (a.log) Object.assign(axis, { tickCount: 5, ...(a.format ? {} : { labelExpr: "datum.value >= 1e5 || datum.value < 1e-3 ? format(datum.value, '.0e') : format(datum.value, '~g')" }) });
   // d3's log ticks: a count equal to the decades gives exactly the powers of ten; more adds the 2-9 multiples.
-  if (a.log && decades !== undefined) axis.tickCount = Math.max(1, decades);
+  // Past 8 decades, fewer ticks (every 2nd, 3rd... power) keep the labels apart.
+  if (a.log && decades !== undefined) axis.tickCount = Math.max(1, Math.min(decades, 8));
   // Explicit values: no tickCount, or Vega thins the given values down to the count (on log scales).
   if (a.values) {
     axis.values = a.values;
@@ -116,15 +121,25 @@ export interface FacetOpts {
 
 const HEADER = { labelFontSize: 12, labelFontWeight: 'bold', labelLimit: 400 };
 
-/** Wraps a layer list into a single chart or a faceted one. */
+/** Panels per line before a facet wraps onto the next (a row of six would not fit a slide). */
+const MAX_COLUMNS = 3;
+
+/** Wraps a layer list into a single chart or a faceted one (wrapped after MAX_COLUMNS panels). */
 function wrap(values: object[], layer: object[], facet: FacetOpts | undefined): TopLevelSpec {
   if (!facet) return { data: { values }, width: WIDTH, height: HEIGHT, layer } as TopLevelSpec;
-  const f: Record<string, unknown> = { column: { field: 'panel', type: 'nominal', title: facet.title || null, sort: facet.order, header: HEADER } };
-  if (facet.row) f.row = { field: 'row', type: 'nominal', title: facet.row.title || null, sort: facet.row.order, header: HEADER };
+  const column = { field: 'panel', type: 'nominal', title: facet.title || null, sort: facet.order, header: HEADER };
+  let f: Record<string, unknown>;
+  let columns: number | undefined;
+  if (facet.row) f = { column, row: { field: 'row', type: 'nominal', title: facet.row.title || null, sort: facet.row.order, header: HEADER } };
+  else if (facet.order.length > MAX_COLUMNS) {
+    f = column;
+    columns = MAX_COLUMNS;
+  } else f = { column };
   return {
     data: { values },
     facet: f,
-    spec: { width: FACET_WIDTH, height: facet.row ? Math.round(HEIGHT * 0.75) : HEIGHT, layer },
+    ...(columns ? { columns } : {}),
+    spec: { width: FACET_WIDTH, height: facet.row || columns ? Math.round(HEIGHT * 0.75) : HEIGHT, layer },
     ...(facet.independentY ? { resolve: { scale: { y: 'independent' } } } : {}),
   } as TopLevelSpec;
 }
@@ -135,10 +150,11 @@ function wrap(values: object[], layer: object[], facet: FacetOpts | undefined): 
  */
 export function bandChart(rows: readonly (BandRow & { panel?: string; row?: string })[], o: { x: AxisOpts; y: AxisOpts; legend: string; facet?: FacetOpts }): TopLevelSpec {
   const series = distinct(rows, 'series');
-  const values = rows.map((r) => ({ ...r, lo: o.y.log ? Math.max(r.lo, r.mean / 10) : r.lo }));
-  const perSeries = new Map<string, number>();
-  for (const r of rows) perSeries.set(`${r.series}|${r.panel ?? ''}|${r.row ?? ''}`, (perSeries.get(`${r.series}|${r.panel ?? ''}|${r.row ?? ''}`) ?? 0) + 1);
-  const sparse = [...perSeries.values()].some((n) => n < 3);
+  // A curve of one or two points (a run that diverged at once) draws next to no line: mark its points.
+  const key = (r: { series: string; panel?: string; row?: string }) => `${r.series}|${r.panel ?? ''}|${r.row ?? ''}`;
+  const count = new Map<string, number>();
+  for (const r of rows) count.set(key(r), (count.get(key(r)) ?? 0) + 1);
+  const values = rows.map((r) => ({ ...r, lo: o.y.log ? Math.max(r.lo, r.mean / 10) : r.lo, sparse: count.get(key(r))! < 3 }));
   // Line swatches at full opacity: the merged legend would otherwise take the faded band's look
   // (and legend: null on one layer hides the shared legend altogether).
   const legend = { symbolType: 'stroke', symbolOpacity: 1, symbolStrokeWidth: 3 };
@@ -146,11 +162,13 @@ export function bandChart(rows: readonly (BandRow & { panel?: string; row?: stri
   const x = { field: 'x', type: 'quantitative', title: o.x.title, scale: scaleOf(o.x), axis: axisOf(o.x) };
   const span = o.y.log ? decadesOf(values.flatMap((r) => [r.lo, r.hi, r.mean])) : undefined;
   const y = { type: 'quantitative', title: o.y.title, scale: scaleOf(o.y), axis: axisOf(o.y, span) };
-  const layer = [
+  const layer: object[] = [
     { mark: { type: 'area', opacity: 0.18, clip: true }, encoding: { x, y: { ...y, field: 'lo' }, y2: { field: 'hi' }, color } },
-    // Points on sparse curves: a one-point curve (a run that diverged at once) draws no line at all.
-    { mark: { type: 'line', strokeWidth: 2, interpolate: 'linear', clip: true, ...(sparse ? { point: { size: 30, filled: true } } : {}) }, encoding: { x, y: { ...y, field: 'mean' }, color } },
+    { mark: { type: 'line', strokeWidth: 2, interpolate: 'linear', clip: true }, encoding: { x, y: { ...y, field: 'mean' }, color } },
   ];
+  if (values.some((v) => v.sparse)) {
+    layer.push({ transform: [{ filter: 'datum.sparse' }], mark: { type: 'point', filled: true, size: 36, clip: true }, encoding: { x, y: { ...y, field: 'mean' }, color } });
+  }
   return wrap(values, layer, o.facet);
 }
 
@@ -278,7 +296,8 @@ export function heatmap(rows: readonly CellRow[], o: { x: string; y: string; col
   return {
     data: { values: rows.map((r) => ({ ...r })) },
     facet: { column: { field: 'panel', type: 'nominal', title: o.facet.title || null, sort: o.facet.order, header: { labelFontSize: 12, labelFontWeight: 'bold' } } },
-    spec: { width: Math.max(160, o.xOrder.length * 52), height: Math.max(90, o.yOrder.length * 34), layer },
+    // Cells wide enough for their labels ("N(0, 0.001)" is ~70px at 11px).
+    spec: { width: o.xOrder.length * Math.max(52, 7 * Math.max(...o.xOrder.map((l) => l.length))), height: Math.max(90, o.yOrder.length * 34), layer },
   } as TopLevelSpec;
 }
 
@@ -293,7 +312,7 @@ export function pct(ci: MeanCI | BandRow): string {
 export function num(v: number): string {
   if (!Number.isFinite(v)) return 'n/a';
   const a = Math.abs(v);
-  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(2);
+  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return Number(v.toPrecision(3)).toExponential();
   return String(Number(v.toPrecision(3)));
 }
 

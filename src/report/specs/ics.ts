@@ -79,7 +79,7 @@ export const icsFigures: FigureBuilder = (run) => [
       { prefix: 'icsL2L', panel: '‖G − G′‖₂ after earlier layers update' },
       { prefix: 'icsCosL', panel: 'cos(G, G′)' },
     ],
-    y: 'see panel title',
+    y: '‖G − G′‖₂ (left), cosine (right)',
     what: 'Gradient change ‖G − G′‖',
   }),
   smoothnessFigure(run),

@@ -20,6 +20,15 @@ function momentumLabel(t: Trial): string {
   return m === null ? 'cumulative average' : `momentum ${String(m)}`;
 }
 
+/** "85.3%" or "85.3–87.5%": accuracies (fractions) as one value or their range. */
+function pctRange(values: readonly number[]): string {
+  const v = values.filter(Number.isFinite);
+  if (v.length === 0) return 'n/a';
+  const lo = (Math.min(...v) * 100).toFixed(1);
+  const hi = (Math.max(...v) * 100).toFixed(1);
+  return lo === hi ? `${lo}%` : `${lo}–${hi}%`;
+}
+
 /** Groups by momentum with readable labels. */
 function byMomentum(trials: readonly Trial[]): Group[] {
   return groupTrials(trials).map((g) => ({ ...g, label: momentumLabel(g.trials[0]) }));
@@ -39,11 +48,9 @@ function modesFigure(run: RunView): FigureOutcome {
     }
   }
   if (rows.length === 0) return skip(id, title, 'all inference metrics are null (every trial diverged?)');
-  const parts = groups.map((g) => {
-    const r = rows.filter((x) => x.category === g.label);
-    return `${g.label}: ${r.map((x) => `${x.sub.split(' (')[0]} ${(x.mean * 100).toFixed(1)}%`).join(', ')}`;
-  });
-  const caption = `${parts.join('; ')} (dots: mean over ${seedsPhrase(groups)}, bars: 95% CI).`;
+  // One phrase per way of inference: its mean accuracy, as a range over the momenta when there are several.
+  const parts = modes.map((m) => `${m.label.split(' (')[0]} ${pctRange(rows.filter((r) => r.sub === m.label).map((r) => r.mean))}`);
+  const caption = `Test accuracy over ${groups.length === 1 ? groups[0].label : `${groups.length} momenta`}: ${parts.join(', ')} (dots: mean over ${seedsPhrase(groups)}, bars: 95% CI).`;
   return figure(id, title, caption, barChart(rows, { x: 'running-average momentum (PyTorch convention)', y: ACCURACY_AXIS(), legend: 'statistics used at inference', dots: true }));
 }
 
@@ -56,12 +63,10 @@ function evalBatchFigure(run: RunView): FigureOutcome {
   const rows: BandRow[] = groups.flatMap((g) => curveBand(g, curve));
   if (rows.length === 0) return skip(id, title, `curve "${curve}" holds no finite points`);
   const small = Math.min(...rows.map((r) => r.x));
-  const parts = groups.map((g) => {
-    const at = rows.find((r) => r.series === g.label && r.x === small);
-    const run = metricCI(g, 'accRunning');
-    return `${at ? (at.mean * 100).toFixed(1) : 'n/a'}% vs ${Number.isFinite(run.mean) ? (run.mean * 100).toFixed(1) : 'n/a'}% (${g.label})`;
-  });
-  const caption = `Normalizing test batches of ${small} with their own statistics gives ${parts.join(', ')} with running averages; lines: mean over ${seedsPhrase(groups)}, bands: 95% CI.`;
+  const large = Math.max(...rows.map((r) => r.x));
+  const at = (x: number) => pctRange(rows.filter((r) => r.x === x).map((r) => r.mean));
+  const running = pctRange(groups.map((g) => metricCI(g, 'accRunning').mean));
+  const caption = `Normalizing test batches with their own statistics gives ${at(small)} at batch size ${small} and ${at(large)} at ${large}, vs ${running} with running averages (lines: mean over ${seedsPhrase(groups)}, bands: 95% CI).`;
   const xs = [...new Set(rows.map((r) => r.x))].sort((a, b) => a - b);
   return figure(id, title, caption, bandChart(rows, { x: { title: 'evaluation batch size (examples, log scale)', log: true, values: xs }, y: ACCURACY_AXIS(), legend: 'BN trained with' }));
 }
