@@ -4,8 +4,11 @@ import type { Trial } from './results.js';
 
 /** Receives a run's progress. The runner calls it; implementations decide how (and whether) to show it. */
 export interface ProgressSink {
-  /** A run of `total` trials starts; `already` were finished before (a resumed run). */
-  begin(label: string, total: number, already: number, detail: string): void;
+  /**
+   * A run of `total` trials starts; `already` were finished before (a resumed run). `groups` (trials per
+   * experiment, keyed like trialDone's `where`) makes each experiment an equal share of the progress.
+   */
+  begin(label: string, total: number, already: number, detail: string, groups?: ProgressGroups): void;
   /** A running trial has done this fraction (0..1) of its work; `key` is `${where}/${trial id}` (see trialDone). */
   update(key: string, fraction: number): void;
   /** A trial finished (and is in the journal); `where` names its experiment in a study. */
@@ -29,45 +32,73 @@ export function fmtDuration(seconds: number): string {
   return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, '0')}m`;
 }
 
-/** Work accounting shared by the bar and the lines: ETA from this session's rate (resumed trials excluded). */
+/** Trials per experiment, for weighting progress in a study. */
+export type ProgressGroups = Record<string, { total: number; done: number }>;
+
+/**
+ * Work accounting shared by the bar and the lines. In a study each experiment counts as an equal share of
+ * the work (its trials split that share), because quick presets are budgeted per experiment: counting trials
+ * instead made fig1's 6 heavy trials look like 1.5% of the study and the first ETA 15x too long.
+ * The ETA extrapolates this session's speed (trials found in the journal excluded).
+ */
 class Tally {
   label = '';
   total = 0;
   done = 0;
-  private already = 0;
   private t0 = 0;
+  private weights = new Map<string, number>();
+  private fallback = 0;
+  private finished = 0;
+  private start = 0;
   private readonly running = new Map<string, number>();
 
-  begin(label: string, total: number, already: number): void {
+  begin(label: string, total: number, already: number, groups?: ProgressGroups): void {
     this.label = label;
     this.total = total;
     this.done = already;
-    this.already = already;
     this.t0 = performance.now();
     this.running.clear();
+    this.fallback = total > 0 ? 1 / total : 0;
+    this.weights = new Map();
+    this.finished = already * this.fallback;
+    if (groups) {
+      const live = Object.entries(groups).filter(([, g]) => g.total > 0);
+      this.finished = 0;
+      for (const [name, g] of live) {
+        const w = 1 / (live.length * g.total);
+        this.weights.set(name, w);
+        this.finished += g.done * w;
+      }
+    }
+    this.start = this.finished;
   }
-  update(id: string, f: number): void {
-    this.running.set(id, Math.min(1, Math.max(0, f)));
+  private weight(key: string): number {
+    const slash = key.indexOf('/');
+    return (slash > 0 ? this.weights.get(key.slice(0, slash)) : undefined) ?? this.fallback;
   }
-  finish(id: string): void {
-    this.running.delete(id);
+  update(key: string, f: number): void {
+    this.running.set(key, Math.min(1, Math.max(0, f)));
+  }
+  finish(key: string): void {
+    this.running.delete(key);
     this.done++;
+    this.finished += this.weight(key);
   }
   /** Fraction of the whole run done, counting partial trials. */
   fraction(): number {
     if (this.total === 0) return 1;
     let partial = 0;
-    for (const f of this.running.values()) partial += f;
-    return Math.min(1, (this.done + partial) / this.total);
+    for (const [key, f] of this.running) partial += f * this.weight(key);
+    return Math.min(1, this.finished + partial);
   }
   elapsed(): number {
     return (performance.now() - this.t0) / 1000;
   }
   /** Seconds left, extrapolating this session's speed; NaN before anything is measurable. */
   eta(): number {
-    const todo = this.total - this.already;
-    if (todo <= 0) return 0;
-    const f = (this.fraction() * this.total - this.already) / todo;
+    const todo = 1 - this.start;
+    if (todo <= 1e-9 || this.done >= this.total) return 0;
+    const f = (this.fraction() - this.start) / todo;
     if (f <= 0.005) return NaN;
     return (this.elapsed() * (1 - f)) / f;
   }
@@ -86,8 +117,8 @@ class LineProgress implements ProgressSink {
 
   constructor(private readonly write: (line: string) => void, private readonly heartbeatSec: number) {}
 
-  begin(label: string, total: number, already: number, detail: string): void {
-    this.tally.begin(label, total, already);
+  begin(label: string, total: number, already: number, detail: string, groups?: ProgressGroups): void {
+    this.tally.begin(label, total, already, groups);
     this.write(`${label}: ${total} trials${already ? ` (${already} already done, resuming)` : ''}; ${detail}`);
     this.lastLine = performance.now();
     this.timer = setInterval(() => {
@@ -127,8 +158,8 @@ class BarProgress implements ProgressSink {
   private timer: NodeJS.Timeout | null = null;
   private lastDraw = 0;
 
-  begin(label: string, total: number, already: number, detail: string): void {
-    this.tally.begin(label, total, already);
+  begin(label: string, total: number, already: number, detail: string, groups?: ProgressGroups): void {
+    this.tally.begin(label, total, already, groups);
     process.stderr.write(`${label}: ${total} trials${already ? ` (${already} already done, resuming)` : ''}; ${detail}\n`);
     this.bar = new cliProgress.SingleBar(
       {

@@ -217,7 +217,8 @@ async function execute(runs: Prepared[], label: string, opts: RunnerOptions): Pr
   const close = (p: Prepared) => {
     outcomes.set(p.dir, { dir: p.dir, experiment: p.exp.name, results: finalize(p, backend), ran: ran.get(p.dir)!, resumed: p.grid.length - ran.get(p.dir)! });
   };
-  progress.begin(label, total, already, backend);
+  const groups = Object.fromEntries(runs.map((p) => [p.exp.name, { total: p.grid.length, done: p.done.size }]));
+  progress.begin(label, total, already, backend, groups);
   try {
     // Runs already complete (a resumed finished run) just get their outputs rewritten.
     for (const p of runs) if (p.pending.length === 0) close(p);

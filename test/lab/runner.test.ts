@@ -235,6 +235,17 @@ describe('runs', () => {
     await expect(resumeStudy(dir, silent)).rejects.toThrow(/unknown experiment 'fake'/);
   });
 
+  it('prints plain progress lines, each experiment of a study an equal share of the work', () => {
+    const lines: string[] = [];
+    const p = createProgress('plain', { write: (l) => lines.push(l) });
+    const t = (id: string): Trial => ({ id, arm: 'a', seed: 0, params: {}, metrics: {}, curves: {}, diverged: id === 'y', divergedAt: id === 'y' ? 3 : null, durationMs: 1500 });
+    p.begin('study', 5, 0, 'ts', { big: { total: 1, done: 0 }, small: { total: 4, done: 0 } });
+    p.trialDone(t('x'), 'big');
+    p.trialDone(t('y'), 'small');
+    p.end();
+    expect(lines).toEqual(['study: 5 trials; ts', expect.stringMatching(/^study \[1\/5\] 50% big x in 1\.5s; ETA \d+s$/), expect.stringMatching(/^study \[2\/5\] 63% small y in 1\.5s, diverged at step 3; ETA \d+s$/)]);
+  });
+
   it('keeps results.json readable: [step, value] points on one line, strings untouched', () => {
     const text = stringifyResults({ curves: { a: [[0, 0.5], [10, 0.75]] }, text: 'lrs [0.1,\n1]', empty: [] });
     expect(text).toContain('"a": [\n      [0, 0.5],\n      [10, 0.75]\n    ]');
