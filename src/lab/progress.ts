@@ -109,13 +109,17 @@ function trialNote(t: Trial, where?: string): string {
   return t.diverged ? `${s}, diverged at step ${t.divergedAt ?? '?'}` : s;
 }
 
-/** Plain lines: one when a run starts, one per finished trial, and a heartbeat when trials are long. */
+/**
+ * Plain lines (CI logs, pipes): one when a run starts, then at most one every `everySec` seconds as trials
+ * finish (a study has hundreds of trials; a line each would bury the findings), a heartbeat after
+ * `heartbeatSec` without one, and a last line when all are done.
+ */
 class LineProgress implements ProgressSink {
   private readonly tally = new Tally();
   private lastLine = 0;
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly write: (line: string) => void, private readonly heartbeatSec: number) {}
+  constructor(private readonly write: (line: string) => void, private readonly heartbeatSec: number, private readonly everySec: number) {}
 
   begin(label: string, total: number, already: number, detail: string, groups?: ProgressGroups): void {
     this.tally.begin(label, total, already, groups);
@@ -133,7 +137,8 @@ class LineProgress implements ProgressSink {
   }
   trialDone(t: Trial, where?: string): void {
     this.tally.finish(where ? `${where}/${t.id}` : t.id);
-    this.line(trialNote(t, where === this.tally.label ? undefined : where));
+    const last = this.tally.done >= this.tally.total;
+    if (last || performance.now() - this.lastLine >= this.everySec * 1000) this.line(trialNote(t, where === this.tally.label ? undefined : where));
   }
   end(): void {
     if (this.timer) clearInterval(this.timer);
@@ -219,9 +224,10 @@ class SilentProgress implements ProgressSink {
 
 /**
  * A progress sink for `mode`: 'auto' draws a bar when stderr is a terminal and prints plain lines
- * (to stderr) otherwise, with a heartbeat line at most every `heartbeatSec` seconds (default 15).
+ * (to stderr) otherwise: at most one per `everySec` seconds as trials finish (default 5), a heartbeat
+ * after `heartbeatSec` seconds without one (default 15).
  */
-export function createProgress(mode: ProgressMode = 'auto', opts: { heartbeatSec?: number; write?: (line: string) => void } = {}): ProgressSink {
+export function createProgress(mode: ProgressMode = 'auto', opts: { heartbeatSec?: number; everySec?: number; write?: (line: string) => void } = {}): ProgressSink {
   const write = opts.write ?? ((line: string) => void process.stderr.write(`${line}\n`));
   switch (mode) {
     case 'silent':
@@ -229,9 +235,9 @@ export function createProgress(mode: ProgressMode = 'auto', opts: { heartbeatSec
     case 'bar':
       return new BarProgress();
     case 'plain':
-      return new LineProgress(write, opts.heartbeatSec ?? 15);
+      return new LineProgress(write, opts.heartbeatSec ?? 15, opts.everySec ?? 5);
     case 'auto':
-      return process.stderr.isTTY && !process.env.CI ? new BarProgress() : new LineProgress(write, opts.heartbeatSec ?? 15);
+      return process.stderr.isTTY && !process.env.CI ? new BarProgress() : new LineProgress(write, opts.heartbeatSec ?? 15, opts.everySec ?? 5);
     default: {
       const never: never = mode;
       throw new Error(`unknown progress mode ${String(never)}`);

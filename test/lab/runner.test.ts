@@ -237,7 +237,7 @@ describe('runs', () => {
 
   it('prints plain progress lines, each experiment of a study an equal share of the work', () => {
     const lines: string[] = [];
-    const p = createProgress('plain', { write: (l) => lines.push(l) });
+    const p = createProgress('plain', { write: (l) => lines.push(l), everySec: 0 });
     const t = (id: string): Trial => ({ id, arm: 'a', seed: 0, params: {}, metrics: {}, curves: {}, diverged: id === 'y', divergedAt: id === 'y' ? 3 : null, durationMs: 1500 });
     p.begin('study', 5, 0, 'ts', { big: { total: 1, done: 0 }, small: { total: 4, done: 0 } });
     p.trialDone(t('x'), 'big');
