@@ -71,14 +71,19 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
     if (bias !== null) for (let co = 0; co < cout; co++) o.fill(bias.data[co], co * plane, (co + 1) * plane);
     K.gemm(false, false, cout, plane, ckk, 1, weight.data, ckk, col, plane, bias !== null ? 1 : 0, o, plane);
   }
+  // dx as a correlation of dy (below) for 'same' convolutions whose columns of dy are not much larger than x's.
+  const dxByCorrelation = stride === 1 && kh === kw && ho === h && wo === w && cout <= 4 * cin;
   return record(new Tensor(out, [n, cout, ho, wo]), 'conv2d', [x, weight, bias], (gy) => {
     const cols = scratchBuffer(0, ckk * plane);
-    const dcol = x.requiresGrad ? scratchBuffer(1, ckk * plane) : null;
-    // Fresh gradients are written, not zeroed first: dW by the first image's GEMM (beta = 0), dx one image at a time.
+    // Fresh gradients are written, not zeroed first: dW by the first image's GEMM (beta = 0), dx per image.
     const freshX = x.requiresGrad && x.grad === null;
     const gx = x.requiresGrad ? (x.grad ?? x.freshGrad()) : null;
     let betaW = weight.grad === null ? 0 : 1;
     const gw = weight.requiresGrad ? (weight.grad ?? weight.freshGrad()) : null;
+    const dxCorr = gx !== null && dxByCorrelation ? flippedKernel(weight.data, cout, cin, kh * kw) : null;
+    const gCorr: ConvGeom = { c: cout, h: ho, w: wo, kh, kw, stride: 1, pad: kh - 1 - pad, ho: h, wo: w };
+    const ckkOut = cout * kh * kw;
+    const dcol = gx === null ? null : dxCorr !== null ? scratchBuffer(1, ckkOut * h * w) : scratchBuffer(1, ckk * plane);
     for (let b = 0; b < n; b++) {
       const gyb = gy.subarray(b * cout * plane, (b + 1) * cout * plane);
       if (gw !== null) {
@@ -87,14 +92,35 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
         K.gemm(false, true, cout, ckk, plane, 1, gyb, plane, cols, plane, betaW, gw, ckk);
         betaW = 1;
       }
-      if (gx !== null && dcol !== null) {
+      if (gx === null || dcol === null) continue;
+      const gxb = gx.subarray(b * cin * h * w, (b + 1) * cin * h * w);
+      if (dxCorr !== null) {
+        // dx[ci, y, x] = sum_{co,i,j} W[co, ci, k-1-i, k-1-j] dy[co, y+i-p', x+j-p'] with p' = k-1-p: a stride-1
+        // convolution of dy by the flipped kernel, so im2col (memcpy speed) and one GEMM write dx directly;
+        // the GEMM into W^T dY columns and col2im's scatter-add that it replaces were W3's slowest backward loop.
+        im2col(gy, b * cout * plane, gCorr, dcol);
+        K.gemm(false, false, cin, h * w, ckkOut, 1, dxCorr, ckkOut, dcol, h * w, freshX ? 0 : 1, gxb, h * w);
+      } else {
         K.gemm(true, false, ckk, plane, cout, 1, weight.data, ckk, gyb, plane, 0, dcol, plane);
-        if (freshX) gx.fill(0, b * cin * h * w, (b + 1) * cin * h * w);
+        if (freshX) gxb.fill(0);
         col2im(dcol, g, gx, b * cin * h * w);
       }
     }
     if (bias !== null && bias.requiresGrad) planeSums(gy, n, cout, plane, bias);
   });
+}
+
+/** The kernel for dx as a convolution of dy: F[ci, (co*kk + t)] = W[co, ci, kk-1-t] (channels swapped, taps reversed). */
+function flippedKernel(wd: Float32Array, cout: number, cin: number, kk: number): Float32Array {
+  const f = new Float32Array(cin * cout * kk);
+  for (let co = 0; co < cout; co++) {
+    for (let ci = 0; ci < cin; ci++) {
+      const src = (co * cin + ci) * kk;
+      const dst = (ci * cout + co) * kk;
+      for (let t = 0; t < kk; t++) f[dst + t] = wd[src + kk - 1 - t];
+    }
+  }
+  return f;
 }
 
 /** grad(t)[c] += sum over n and the plane of g (N, C, plane): per-channel float64 sums, 4 accumulators per plane. */
