@@ -122,7 +122,6 @@ export function registerRun(program: Command): void {
       outcome = await resumeRun(f.resume, opts, name !== undefined ? experimentByName(name) : undefined);
     } else {
       if (name === undefined) throw new ConfigError(`name an experiment: bnlab run <${EXPERIMENT_NAMES.join('|')}> (or --resume DIR)`);
-      if (f.only) throw new ConfigError('--only applies to bnlab study');
       const exp = experimentByName(name);
       const config = resolveConfig(exp, overridesOf(f, false));
       checkDataAvailable(config);
