@@ -1,7 +1,7 @@
 // Activations: relu, sigmoid, tanh, and softmax / logSoftmax along a dimension.
 import { record } from '../autograd/record.js';
 import { Tensor } from '../tensor/tensor.js';
-import { sigmoidInto } from '../kernels/ts/wasm-sigmoid.js';
+import { sigmoidGradInto, sigmoidInto } from '../kernels/ts/simd.js';
 import { expectTensor, normAxis } from './util.js';
 
 /** Int32 view of a Float32Array's bits (relu works on sign bits to avoid branches). */
@@ -50,8 +50,7 @@ export function sigmoid(x: Tensor): Tensor {
   sigmoidInto(x.data, out);
   return record(new Tensor(out, x.shape), 'sigmoid', [x], (g) => {
     if (x.grad === null) {
-      const gx = x.freshGrad();
-      for (let i = 0; i < n; i++) gx[i] = g[i] * out[i] * (1 - out[i]);
+      sigmoidGradInto(g, out, x.freshGrad());
     } else {
       const gx = x.grad;
       for (let i = 0; i < n; i++) gx[i] += g[i] * out[i] * (1 - out[i]);

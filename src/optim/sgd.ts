@@ -2,6 +2,7 @@
 import { Optimizer, hyper } from './optimizer.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { ArgumentError } from '../tensor/errors.js';
+import { sgdUpdate } from '../kernels/ts/simd.js';
 
 export interface SGDOptions {
   lr: number;
@@ -43,7 +44,7 @@ export class SGD extends Optimizer {
       if (g === null) continue;
       const w = p.data;
       if (mu === 0) {
-        if (wd === 0) plainStep(w, g, lr);
+        if (wd === 0) sgdUpdate(w, g, lr);
         else for (let i = 0; i < w.length; i++) w[i] -= lr * (g[i] + wd * w[i]);
         continue;
       }
@@ -68,21 +69,4 @@ export class SGD extends Optimizer {
     }
     this.stepCount++;
   }
-}
-
-/** w -= lr * g, four elements per iteration (measured ~17% faster than one: fewer loop and bounds checks). */
-function plainStep(w: Float32Array, g: Float32Array, lr: number): void {
-  const n = w.length;
-  let i = 0;
-  for (; i + 3 < n; i += 4) {
-    const g0 = g[i];
-    const g1 = g[i + 1];
-    const g2 = g[i + 2];
-    const g3 = g[i + 3];
-    w[i] -= lr * g0;
-    w[i + 1] -= lr * g1;
-    w[i + 2] -= lr * g2;
-    w[i + 3] -= lr * g3;
-  }
-  for (; i < n; i++) w[i] -= lr * g[i];
 }

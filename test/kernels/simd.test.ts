@@ -1,11 +1,11 @@
-// The WebAssembly SIMD sigmoid against the float64 formula: ulps, edges, tails, lengths not a multiple of 4.
+// The WebAssembly SIMD kernels: sigmoid against the float64 formula (ulps, edges, tails), the float64-lane kernels bit for bit.
 import { describe, expect, it } from 'vitest';
-import { sigmoidInto, sigmoidIsWasm } from '../../src/kernels/ts/wasm-sigmoid.js';
+import { sgdUpdate, sigmoidGradInto, sigmoidInto, simdAvailable } from '../../src/kernels/ts/simd.js';
 import { Rng } from '../../src/tensor/rng.js';
 
 const exact = (v: number) => Math.fround(1 / (1 + Math.exp(-v)));
 
-describe(`sigmoidInto (${sigmoidIsWasm ? 'WebAssembly SIMD' : 'Math.exp fallback'})`, () => {
+describe(`SIMD kernels (${simdAvailable ? 'WebAssembly SIMD' : 'plain-loop fallback'})`, () => {
   it('is within 2 float32 ulps of 1/(1+e^-x) where the value is above 1e-37', () => {
     const rng = new Rng(7);
     // Longer than one chunk of the kernel's memory, and not a multiple of 4.
@@ -27,5 +27,23 @@ describe(`sigmoidInto (${sigmoidIsWasm ? 'WebAssembly SIMD' : 'Math.exp fallback
     expect(Array.from(x.subarray(0, 4))).toEqual([0.5, 0.5, 1, 0]);
     expect(x[4]).toBeNaN();
     expect(x[5]).toBeCloseTo(0.7310586, 6);
+  });
+  it('sgdUpdate and sigmoidGradInto are bit-identical to their JavaScript loops, across chunks and odd tails', () => {
+    const rng = new Rng(3);
+    for (const n of [1, 63, 64, 65, 1001, 70001]) {
+      const w = new Float32Array(n).map(() => rng.normal());
+      const g = new Float32Array(n).map(() => rng.normal() * 1e-3);
+      const y = new Float32Array(n).map(() => rng.uniform());
+      const lr = 0.1;
+      const wRef = w.slice();
+      for (let i = 0; i < n; i++) wRef[i] -= lr * g[i];
+      sgdUpdate(w, g, lr);
+      expect(w).toEqual(wRef);
+      const gxRef = new Float32Array(n);
+      for (let i = 0; i < n; i++) gxRef[i] = g[i] * y[i] * (1 - y[i]);
+      const gx = new Float32Array(n);
+      sigmoidGradInto(g, y, gx);
+      expect(gx).toEqual(gxRef);
+    }
   });
 });

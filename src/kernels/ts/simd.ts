@@ -1,9 +1,12 @@
-// sigmoid over a Float32Array by a WebAssembly SIMD kernel (4 lanes), assembled at load from the instruction list
-// below; falls back to Math.exp where WebAssembly SIMD is missing.
+// WebAssembly SIMD kernels for loops that V8 runs slowly (sigmoid, its gradient, the SGD update), assembled at load
+// from the named instructions below; each falls back to a plain loop where WebAssembly SIMD is missing.
 //
-// Why WebAssembly: Math.exp costs ~15 ns per call in V8 and made sigmoid a quarter of the paper's net (W1); exp
-// polynomials written in JavaScript did not beat it. The kernel runs in any engine with WebAssembly SIMD (Node,
-// browsers), has no build step and no binary blob: the bytes are produced from the named instructions here.
+// Why: V8 compiles a float32 loop to scalar code, ~2 ns per element even for w -= lr * g, and Math.exp costs
+// ~15 ns per call (sigmoid was a quarter of the paper's net, W1; exp polynomials in JavaScript did not beat it).
+// Data is copied into the module's memory in chunks (memcpy, ~0.1 ns per element), computed 2 or 4 lanes at a
+// time and copied back. No build step and no binary blob: the bytes come from this file.
+// sigmoid works in float32 (within 2 ulps); sigmoidGrad and axpy work in float64 lanes and round once, exactly as
+// the JavaScript loops they replace, so their results are bit-identical to those.
 
 /** Unsigned LEB128 (WebAssembly's integer encoding). */
 function uleb(v: number): number[] {
@@ -58,6 +61,16 @@ const I32X4_SHL = simd(0xab);
 const I32X4_ADD = simd(0xae);
 const I32X4_SPLAT = simd(0x11);
 const I32X4_TRUNC_SAT_F32X4_S = simd(0xf8);
+const V128_LOAD64_ZERO = [...simd(0x5d), 3, 0]; // two f32 into the low half, align 2^3
+const V128_STORE64_LANE0 = [...simd(0x5b), 3, 0, 0]; // the low two f32 of a v128
+const F64X2_SPLAT = simd(0x14);
+const F64X2_PROMOTE_LOW_F32X4 = simd(0x5f);
+const F32X4_DEMOTE_F64X2_ZERO = simd(0x5e);
+const F64X2_ADD = simd(0xf0);
+const F64X2_SUB = simd(0xf1);
+const F64X2_MUL = simd(0xf2);
+const F64 = 0x7c;
+const f64Const = (v: number) => [0x44, ...new Uint8Array(Float64Array.of(v).buffer)];
 
 // Locals of sigmoid(ptr, n): params 0-1, then one i32 and the v128 working values.
 const PTR = 0;
@@ -81,7 +94,7 @@ const splat = (v: number) => [...simd(0x0c), ...new Uint8Array(Float32Array.of(v
  * + 1/2) and ln2 split in two constants, e^r by a degree-7 polynomial, 2^n built in the exponent bits (about 1 ulp).
  * Below t = -88.38 (where e^t < 2^-127) z is 0, so sigmoid(x) for x < -88.38 is 0 instead of a value below 1e-38.
  */
-const body = [
+const sigmoidBody = [
   ...localGet(PTR), ...localGet(N), ...i32Const(2), ...I32_SHL, ...I32_ADD, ...localSet(END),
   0x02, 0x40, // block
   0x03, 0x40, // loop
@@ -117,6 +130,37 @@ const body = [
   0x0b, // end function
 ];
 
+/**
+ * A loop over pairs of f32 in float64 lanes: for p = a, b, ... (pointers stepping 8 bytes) until a reaches
+ * a + 4n (n rounded up to even; the lanes past n read and write scratch that the caller ignores), runs `step`,
+ * which leaves the v128 to store at a. Locals: params first, then END (i32).
+ */
+function pairLoop(params: number[], end: number, step: number[]): number[] {
+  const advance = params.flatMap((p) => [...localGet(p), ...i32Const(8), ...I32_ADD, ...localSet(p)]);
+  return [
+    ...localGet(params[0]), ...localGet(N), ...i32Const(2), ...I32_SHL, ...I32_ADD, ...localSet(end),
+    0x02, 0x40, 0x03, 0x40, // block, loop
+    ...localGet(params[0]), ...localGet(end), ...I32_GE_U, 0x0d, 1, // br_if 1: done
+    ...localGet(params[0]), ...step, ...V128_STORE64_LANE0,
+    ...advance,
+    0x0c, 0, 0x0b, 0x0b, 0x0b, // br 0, end loop, end block, end function
+  ];
+}
+
+/** f32 pair at the pointer in local p, promoted to two f64. */
+const pairF64 = (p: number) => [...localGet(p), ...V128_LOAD64_ZERO, ...F64X2_PROMOTE_LOW_F32X4];
+
+/** axpy(w, n, g, alpha): w = f32(w + alpha * g), the product and sum in float64 (as `w[i] -= lr * g[i]` in JS). */
+const axpyBody = pairLoop([0, 2], 4, [
+  ...pairF64(0), ...pairF64(2), ...localGet(3), ...F64X2_SPLAT, ...F64X2_MUL, ...F64X2_ADD, ...F32X4_DEMOTE_F64X2_ZERO,
+]);
+
+/** sigmoidGrad(g, n, y): g = f32((g * y) * (1 - y)) in float64, as the JavaScript rule computes it. */
+const sigmoidGradBody = pairLoop([0, 2], 3, [
+  ...pairF64(0), ...pairF64(2), ...F64X2_MUL, ...f64Const(1), ...F64X2_SPLAT, ...pairF64(2), ...F64X2_SUB, ...F64X2_MUL,
+  ...F32X4_DEMOTE_F64X2_ZERO,
+]);
+
 function section(id: number, content: number[]): number[] {
   return [id, ...uleb(content.length), ...content];
 }
@@ -125,33 +169,47 @@ function name(s: string): number[] {
   return [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
 }
 
-const localDecls = [2, 1, I32, 6, V128]; // 1 i32 (END), 6 v128 (X, T, FX, R, Y, Z)
-const funcBody = [...localDecls, ...body];
+function code(locals: number[][], body: number[]): number[] {
+  const decl = [locals.length, ...locals.flatMap(([count, type]) => [count, type])];
+  return [...uleb(decl.length + body.length), ...decl, ...body];
+}
 
-/** Pages of WebAssembly memory (64 KiB each); data is processed in chunks of this size. */
-const PAGES = 2;
-const CHUNK = (PAGES * 65536) / 4;
+/** Floats per chunk; the memory holds two chunks (regions A at 0 and B at CHUNK floats). */
+const CHUNK = 32768;
+const PAGES = (2 * CHUNK * 4) / 65536;
 
 const moduleBytes = new Uint8Array([
   0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-  ...section(1, [1, 0x60, 2, I32, I32, 0]), // type 0: (i32, i32) -> ()
-  ...section(3, [1, 0]), // function 0 has type 0
-  ...section(5, [1, 0, PAGES]), // one memory, PAGES pages
-  ...section(7, [2, ...name('sigmoid'), 0, 0, ...name('mem'), 2, 0]),
-  ...section(10, [1, ...uleb(funcBody.length), ...funcBody]),
+  ...section(1, [
+    3,
+    0x60, 2, I32, I32, 0, // type 0 sigmoid(ptr, n)
+    0x60, 4, I32, I32, I32, F64, 0, // type 1 axpy(w, n, g, alpha)
+    0x60, 3, I32, I32, I32, 0, // type 2 sigmoidGrad(g, n, y)
+  ]),
+  ...section(3, [3, 0, 1, 2]),
+  ...section(5, [1, 0, PAGES]),
+  ...section(7, [4, ...name('sigmoid'), 0, 0, ...name('axpy'), 0, 1, ...name('sigmoidGrad'), 0, 2, ...name('mem'), 2, 0]),
+  ...section(10, [
+    3,
+    ...code([[1, I32], [6, V128]], sigmoidBody), // END; X, T, FX, R, Y, Z
+    ...code([[1, I32]], axpyBody),
+    ...code([[1, I32]], sigmoidGradBody),
+  ]),
 ]);
 
-interface Kernel {
-  run: (ptr: number, n: number) => void;
+interface Simd {
+  sigmoid: (ptr: number, n: number) => void;
+  axpy: (w: number, n: number, g: number, alpha: number) => void;
+  sigmoidGrad: (g: number, n: number, y: number) => void;
   mem: Float32Array;
 }
 
-function instantiate(): Kernel | null {
+function instantiate(): Simd | null {
   try {
     if (typeof WebAssembly === 'undefined' || !WebAssembly.validate(moduleBytes)) return null;
-    const inst = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes));
-    const mem = new Float32Array((inst.exports.mem as WebAssembly.Memory).buffer);
-    return { run: inst.exports.sigmoid as (ptr: number, n: number) => void, mem };
+    const e = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes)).exports;
+    const mem = new Float32Array((e.mem as WebAssembly.Memory).buffer);
+    return { sigmoid: e.sigmoid as Simd['sigmoid'], axpy: e.axpy as Simd['axpy'], sigmoidGrad: e.sigmoidGrad as Simd['sigmoidGrad'], mem };
   } catch {
     return null;
   }
@@ -159,8 +217,8 @@ function instantiate(): Kernel | null {
 
 const kernel = instantiate();
 
-/** True when the WebAssembly kernel is in use (false: the Math.exp loop). */
-export const sigmoidIsWasm = kernel !== null;
+/** True when the WebAssembly kernels are in use (false: the plain loops). */
+export const simdAvailable = kernel !== null;
 
 /** out[i] = 1 / (1 + e^-x[i]); out may be x. */
 export function sigmoidInto(x: Float32Array, out: Float32Array): void {
@@ -169,11 +227,48 @@ export function sigmoidInto(x: Float32Array, out: Float32Array): void {
     for (let i = 0; i < n; i++) out[i] = 1 / (1 + Math.exp(-x[i]));
     return;
   }
-  const { run, mem } = kernel;
+  const { sigmoid, mem } = kernel;
   for (let off = 0; off < n; off += CHUNK) {
     const len = Math.min(CHUNK, n - off);
     mem.set(x.subarray(off, off + len));
-    run(0, len);
+    sigmoid(0, len);
     out.set(mem.subarray(0, len), off);
+  }
+}
+
+/** Below this many elements the copies and the call cost more than the plain loop saves. */
+const MIN_SIMD = 64;
+
+/** w[i] -= lr * g[i] (float64 product and difference, one rounding: bit-identical to the plain loop). */
+export function sgdUpdate(w: Float32Array, g: Float32Array, lr: number): void {
+  const n = w.length;
+  if (kernel === null || n < MIN_SIMD) {
+    for (let i = 0; i < n; i++) w[i] -= lr * g[i];
+    return;
+  }
+  const { axpy, mem } = kernel;
+  for (let off = 0; off < n; off += CHUNK) {
+    const len = Math.min(CHUNK, n - off);
+    mem.set(w.subarray(off, off + len));
+    mem.set(g.subarray(off, off + len), CHUNK);
+    axpy(0, len, CHUNK * 4, -lr);
+    w.set(mem.subarray(0, len), off);
+  }
+}
+
+/** gx[i] = g[i] * y[i] * (1 - y[i]), the sigmoid gradient written (not added) into gx; bit-identical to the loop. */
+export function sigmoidGradInto(g: Float32Array, y: Float32Array, gx: Float32Array): void {
+  const n = g.length;
+  if (kernel === null || n < MIN_SIMD) {
+    for (let i = 0; i < n; i++) gx[i] = g[i] * y[i] * (1 - y[i]);
+    return;
+  }
+  const { sigmoidGrad, mem } = kernel;
+  for (let off = 0; off < n; off += CHUNK) {
+    const len = Math.min(CHUNK, n - off);
+    mem.set(g.subarray(off, off + len));
+    mem.set(y.subarray(off, off + len), CHUNK);
+    sigmoidGrad(0, len, CHUNK * 4);
+    gx.set(mem.subarray(0, len), off);
   }
 }
