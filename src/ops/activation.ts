@@ -1,37 +1,21 @@
 // Activations: relu, sigmoid, tanh, and softmax / logSoftmax along a dimension.
 import { record } from '../autograd/record.js';
 import { Tensor } from '../tensor/tensor.js';
-import { sigmoidGradInto, sigmoidInto } from '../kernels/ts/simd.js';
+import { reluGradInto, reluInto, sigmoidGradInto, sigmoidInto } from '../kernels/ts/simd.js';
 import { expectTensor, normAxis } from './util.js';
 
-/** Int32 view of a Float32Array's bits (relu works on sign bits to avoid branches). */
-function bits(a: Float32Array): Int32Array {
-  return new Int32Array(a.buffer, a.byteOffset, a.length);
-}
-
 /**
- * max(x, 0); gradient 1 where x > 0 (0 at x = 0, as PyTorch).
- * Computed on the float bits: a set sign bit (negative, -0, and a NaN with its sign bit set) gives +0; a NaN
- * without it stays NaN. A compare-and-branch per element
- * mispredicts half the time on zero-mean inputs, and the bit form measured about 4x faster.
+ * max(x, 0); gradient 1 where x > 0 (0 at x = 0, as PyTorch). Computed on the float bits (see reluInto): a set
+ * sign bit (negative, -0, and a NaN with its sign bit set) gives +0; a NaN without it stays NaN.
  */
 export function relu(x: Tensor): Tensor {
   expectTensor('relu', 'x', x);
   const n = x.data.length;
   const out = new Float32Array(n);
-  const xi = bits(x.data);
-  const oi = bits(out);
-  for (let i = 0; i < n; i++) {
-    const v = xi[i];
-    oi[i] = v & ~(v >> 31);
-  }
+  reluInto(x.data, out);
   return record(new Tensor(out, x.shape), 'relu', [x], (g) => {
     if (x.grad === null) {
-      // Fresh gradient: gx = g where out > 0, else +0, again on bits. out's bits are >= 0, and > 0 exactly
-      // where out > 0 (or NaN, which passes g on, as in PyTorch's threshold_backward).
-      const gi = bits(g);
-      const gxi = bits(x.freshGrad());
-      for (let i = 0; i < n; i++) gxi[i] = gi[i] & (-oi[i] >> 31);
+      reluGradInto(g, out, x.freshGrad());
     } else {
       const gx = x.grad;
       for (let i = 0; i < n; i++) if (out[i] > 0) gx[i] += g[i];

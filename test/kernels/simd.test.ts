@@ -1,6 +1,6 @@
 // The WebAssembly SIMD kernels: sigmoid against the float64 formula (ulps, edges, tails), the float64-lane kernels bit for bit.
 import { describe, expect, it } from 'vitest';
-import { sgdUpdate, sigmoidGradInto, sigmoidInto, simdAvailable } from '../../src/kernels/ts/simd.js';
+import { reluGradInto, reluInto, sgdUpdate, sigmoidGradInto, sigmoidInto, simdAvailable } from '../../src/kernels/ts/simd.js';
 import { Rng } from '../../src/tensor/rng.js';
 
 const exact = (v: number) => Math.fround(1 / (1 + Math.exp(-v)));
@@ -44,6 +44,25 @@ describe(`SIMD kernels (${simdAvailable ? 'WebAssembly SIMD' : 'plain-loop fallb
       const gx = new Float32Array(n);
       sigmoidGradInto(g, y, gx);
       expect(gx).toEqual(gxRef);
+    }
+  });
+});
+
+describe('relu kernels', () => {
+  it('reluInto and reluGradInto match the compare-based definitions, including -0, NaN and odd tails', () => {
+    const rng = new Rng(5);
+    for (const n of [3, 64, 70003]) {
+      const x = new Float32Array(n).map(() => rng.normal());
+      x[0] = -0;
+      x[1] = NaN;
+      const y = new Float32Array(n);
+      reluInto(x, y);
+      for (let i = 2; i < n; i++) expect(y[i]).toBe(x[i] > 0 ? x[i] : 0);
+      expect(Object.is(y[0], 0)).toBe(true);
+      const g = new Float32Array(n).map(() => rng.normal());
+      const gx = new Float32Array(n);
+      reluGradInto(g, y, gx);
+      for (let i = 2; i < n; i++) expect(gx[i]).toBe(y[i] > 0 ? g[i] : 0);
     }
   });
 });

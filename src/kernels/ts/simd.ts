@@ -70,6 +70,10 @@ const F64X2_ADD = simd(0xf0);
 const F64X2_SUB = simd(0xf1);
 const F64X2_MUL = simd(0xf2);
 const F64 = 0x7c;
+const V128_AND = simd(0x4e);
+const V128_ANDNOT = simd(0x4f);
+const I32X4_NEG = simd(0xa1);
+const I32X4_SHR_S = simd(0xac);
 const f64Const = (v: number) => [0x44, ...new Uint8Array(Float64Array.of(v).buffer)];
 
 // Locals of sigmoid(ptr, n): params 0-1, then one i32 and the v128 working values.
@@ -131,21 +135,33 @@ const sigmoidBody = [
 ];
 
 /**
- * A loop over pairs of f32 in float64 lanes: for p = a, b, ... (pointers stepping 8 bytes) until a reaches
- * a + 4n (n rounded up to even; the lanes past n read and write scratch that the caller ignores), runs `step`,
- * which leaves the v128 to store at a. Locals: params first, then END (i32).
+ * A loop over the f32 arrays whose pointers are in locals `params` (the first is also the output): until the first
+ * reaches itself + 4n, runs `step`, which leaves the v128 to store with `store`, then advances every pointer by
+ * `bytes` (8: two f32 in float64 lanes; 16: four f32 lanes). Lanes past n (n rounded up) read and write scratch
+ * that the caller ignores. `end` is the index of an i32 local; N holds n.
  */
-function pairLoop(params: number[], end: number, step: number[]): number[] {
-  const advance = params.flatMap((p) => [...localGet(p), ...i32Const(8), ...I32_ADD, ...localSet(p)]);
+function lanesLoop(params: number[], end: number, bytes: number, step: number[], store: number[]): number[] {
+  const advance = params.flatMap((p) => [...localGet(p), ...i32Const(bytes), ...I32_ADD, ...localSet(p)]);
   return [
     ...localGet(params[0]), ...localGet(N), ...i32Const(2), ...I32_SHL, ...I32_ADD, ...localSet(end),
     0x02, 0x40, 0x03, 0x40, // block, loop
     ...localGet(params[0]), ...localGet(end), ...I32_GE_U, 0x0d, 1, // br_if 1: done
-    ...localGet(params[0]), ...step, ...V128_STORE64_LANE0,
+    ...localGet(params[0]), ...step, ...store,
     ...advance,
     0x0c, 0, 0x0b, 0x0b, 0x0b, // br 0, end loop, end block, end function
   ];
 }
+
+const pairLoop = (params: number[], end: number, step: number[]) => lanesLoop(params, end, 8, step, V128_STORE64_LANE0);
+const quadLoop = (params: number[], end: number, step: number[]) => lanesLoop(params, end, 16, step, V128_STORE);
+
+/** relu(x, n): x = x & ~(x >> 31) on the float bits: a set sign bit gives +0 (as ops/activation.ts's loop). */
+const reluBody = quadLoop([0], 2, [...localGet(0), ...V128_LOAD, ...localGet(0), ...V128_LOAD, ...i32Const(31), ...I32X4_SHR_S, ...V128_ANDNOT]);
+
+/** reluGrad(g, n, y): g = g & ((-y) >> 31) on bits: g where y > 0 (y's bits are >= 0), else +0. */
+const reluGradBody = quadLoop([0, 2], 3, [
+  ...localGet(0), ...V128_LOAD, ...localGet(2), ...V128_LOAD, ...I32X4_NEG, ...i32Const(31), ...I32X4_SHR_S, ...V128_AND,
+]);
 
 /** f32 pair at the pointer in local p, promoted to two f64. */
 const pairF64 = (p: number) => [...localGet(p), ...V128_LOAD64_ZERO, ...F64X2_PROMOTE_LOW_F32X4];
@@ -184,16 +200,21 @@ const moduleBytes = new Uint8Array([
     3,
     0x60, 2, I32, I32, 0, // type 0 sigmoid(ptr, n)
     0x60, 4, I32, I32, I32, F64, 0, // type 1 axpy(w, n, g, alpha)
-    0x60, 3, I32, I32, I32, 0, // type 2 sigmoidGrad(g, n, y)
+    0x60, 3, I32, I32, I32, 0, // type 2 sigmoidGrad(g, n, y), reluGrad(g, n, y)
   ]),
-  ...section(3, [3, 0, 1, 2]),
+  ...section(3, [5, 0, 1, 2, 0, 2]), // sigmoid, axpy, sigmoidGrad, relu, reluGrad
   ...section(5, [1, 0, PAGES]),
-  ...section(7, [4, ...name('sigmoid'), 0, 0, ...name('axpy'), 0, 1, ...name('sigmoidGrad'), 0, 2, ...name('mem'), 2, 0]),
+  ...section(7, [
+    6, ...name('sigmoid'), 0, 0, ...name('axpy'), 0, 1, ...name('sigmoidGrad'), 0, 2, ...name('relu'), 0, 3, ...name('reluGrad'), 0, 4,
+    ...name('mem'), 2, 0,
+  ]),
   ...section(10, [
-    3,
+    5,
     ...code([[1, I32], [6, V128]], sigmoidBody), // END; X, T, FX, R, Y, Z
     ...code([[1, I32]], axpyBody),
     ...code([[1, I32]], sigmoidGradBody),
+    ...code([[1, I32]], reluBody),
+    ...code([[1, I32]], reluGradBody),
   ]),
 ]);
 
@@ -201,6 +222,8 @@ interface Simd {
   sigmoid: (ptr: number, n: number) => void;
   axpy: (w: number, n: number, g: number, alpha: number) => void;
   sigmoidGrad: (g: number, n: number, y: number) => void;
+  relu: (x: number, n: number) => void;
+  reluGrad: (g: number, n: number, y: number) => void;
   mem: Float32Array;
 }
 
@@ -209,7 +232,14 @@ function instantiate(): Simd | null {
     if (typeof WebAssembly === 'undefined' || !WebAssembly.validate(moduleBytes)) return null;
     const e = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes)).exports;
     const mem = new Float32Array((e.mem as WebAssembly.Memory).buffer);
-    return { sigmoid: e.sigmoid as Simd['sigmoid'], axpy: e.axpy as Simd['axpy'], sigmoidGrad: e.sigmoidGrad as Simd['sigmoidGrad'], mem };
+    return {
+      sigmoid: e.sigmoid as Simd['sigmoid'],
+      axpy: e.axpy as Simd['axpy'],
+      sigmoidGrad: e.sigmoidGrad as Simd['sigmoidGrad'],
+      relu: e.relu as Simd['relu'],
+      reluGrad: e.reluGrad as Simd['reluGrad'],
+      mem,
+    };
   } catch {
     return null;
   }
@@ -269,6 +299,55 @@ export function sigmoidGradInto(g: Float32Array, y: Float32Array, gx: Float32Arr
     mem.set(g.subarray(off, off + len));
     mem.set(y.subarray(off, off + len), CHUNK);
     sigmoidGrad(0, len, CHUNK * 4);
+    gx.set(mem.subarray(0, len), off);
+  }
+}
+
+/** Int32 view of a Float32Array's bits. */
+function bits(a: Float32Array): Int32Array {
+  return new Int32Array(a.buffer, a.byteOffset, a.length);
+}
+
+/**
+ * out = max(x, 0) on the float bits: a set sign bit (negative, -0, a NaN with its sign bit set) gives +0.
+ * A compare-and-branch per element mispredicts half the time on zero-mean inputs; the bit form has no branch.
+ */
+export function reluInto(x: Float32Array, out: Float32Array): void {
+  const n = x.length;
+  if (kernel === null || n < MIN_SIMD) {
+    const xi = bits(x);
+    const oi = bits(out);
+    for (let i = 0; i < n; i++) {
+      const v = xi[i];
+      oi[i] = v & ~(v >> 31);
+    }
+    return;
+  }
+  const { relu, mem } = kernel;
+  for (let off = 0; off < n; off += CHUNK) {
+    const len = Math.min(CHUNK, n - off);
+    mem.set(x.subarray(off, off + len));
+    relu(0, len);
+    out.set(mem.subarray(0, len), off);
+  }
+}
+
+/** gx = g where y > 0, else +0 (y = relu's output, whose bits are >= 0; a NaN y passes g), written into gx. */
+export function reluGradInto(g: Float32Array, y: Float32Array, gx: Float32Array): void {
+  const n = g.length;
+  if (kernel === null || n < MIN_SIMD) {
+    const gi = bits(g);
+    const yi = bits(y);
+    const oi = bits(gx);
+    for (let i = 0; i < n; i++) oi[i] = gi[i] & (-yi[i] >> 31);
+    return;
+  }
+  const { reluGrad, mem } = kernel;
+  for (let off = 0; off < n; off += CHUNK) {
+    const len = Math.min(CHUNK, n - off);
+    mem.set(g.subarray(off, off + len));
+    mem.set(y.subarray(off, off + len), CHUNK);
+    reluGrad(0, len, CHUNK * 4);
     gx.set(mem.subarray(0, len), off);
   }
 }
