@@ -62,8 +62,9 @@ describe('bnlab run', () => {
     ];
     for (const [args, message] of cases) {
       const r = bnlab(args);
-      expect(r.stderr.split('\n').find((l) => l.startsWith('bnlab:')), args.join(' ')).toMatch(message);
-      expect(r.code, args.join(' ')).toBe(2);
+      const what = `bnlab ${args.join(' ')}\n${r.stderr}`;
+      expect(r.stderr.split('\n').find((l) => l.startsWith('bnlab:')) ?? '', what).toMatch(message);
+      expect(r.code, what).toBe(2);
       expect(r.stderr).not.toMatch(/\n\s+at /);
     }
   });
@@ -72,14 +73,17 @@ describe('bnlab run', () => {
     const root = tmp();
     const killed = join(root, 'killed');
     const args = ['run', 'fig1', '--tiny', '--seeds', '4', '--threads', '1', '--no-report', '--progress', 'plain'];
-    const child = spawn(process.execPath, [MAIN, ...args, '--jobs', '2', '--out', killed], { cwd: root, stdio: 'ignore' });
-    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+    const child = spawn(process.execPath, [MAIN, ...args, '--jobs', '2', '--out', killed], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    let alive = true;
+    const exited = new Promise<void>((resolve) => child.on('exit', () => ((alive = false), resolve())));
     // Kill it as soon as the first trial is in the journal (SIGKILL: no chance to clean up).
-    for (let i = 0; i < 600 && journalIds(killed).length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    for (let i = 0; i < 2400 && alive && journalIds(killed).length === 0; i++) await new Promise((r) => setTimeout(r, 25));
     child.kill('SIGKILL');
     await exited;
     const before = journalIds(killed);
-    expect(before.length).toBeGreaterThan(0);
+    expect(before.length, stderr).toBeGreaterThan(0);
     expect(before.length).toBeLessThan(8);
     expect(existsSync(join(killed, 'results.json'))).toBe(false);
 
