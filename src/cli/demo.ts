@@ -27,6 +27,7 @@ export function runDemo(steps = 600, seed = 0): DemoResult[] {
   });
 }
 
+/** Registers `bnlab demo`: about a second with OpenBLAS, a few without. */
 export function registerDemo(program: Command): void {
   program
     .command('demo')

@@ -81,8 +81,9 @@ async function report(dirs: string[], outDir: string | undefined): Promise<void>
     const files = await writeReport(dirs, outDir ? { outDir } : {});
     console.log(`\nreport: ${files.html}\nsummary: ${files.summary}`);
   } catch (e) {
-    // The runs are complete and saved; a failed report must not hide that. `bnlab report DIR` retries it.
-    console.error(`bnlab: the runs are saved, but the report failed: ${(e as Error).message}`);
+    // The runs are complete and saved; a failed report must not hide that, and says how to retry it.
+    const retry = `bnlab report ${dirs.join(' ')}${outDir ? ` --out ${outDir}` : ''}`;
+    console.error(`bnlab: the runs are saved, but the report failed: ${(e as Error).message} (retry with: ${retry})`);
     process.exitCode = 1;
   }
 }
