@@ -65,11 +65,13 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   const col = scratchBuffer(0, ckk * plane);
   const out = new Float32Array(n * cout * plane);
   const K = kernels();
+  // im2col groups rows by tap, so the weights are read in (Cout, kh, kw, C) order.
+  const wTap = tapMajor(weight.data, cout, cin, kh * kw);
   for (let b = 0; b < n; b++) {
     im2col(x.data, b * cin * h * w, g, col);
     const o = out.subarray(b * cout * plane, (b + 1) * cout * plane);
     if (bias !== null) for (let co = 0; co < cout; co++) o.fill(bias.data[co], co * plane, (co + 1) * plane);
-    K.gemm(false, false, cout, plane, ckk, 1, weight.data, ckk, col, plane, bias !== null ? 1 : 0, o, plane);
+    K.gemm(false, false, cout, plane, ckk, 1, wTap, ckk, col, plane, bias !== null ? 1 : 0, o, plane);
   }
   // dx as a correlation of dy (below) for 'same' convolutions whose columns of dy are not much larger than x's.
   const dxByCorrelation = stride === 1 && kh === kw && ho === h && wo === w && cout <= 4 * cin;
@@ -78,8 +80,9 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
     // Fresh gradients are written, not zeroed first: dW by the first image's GEMM (beta = 0), dx per image.
     const freshX = x.requiresGrad && x.grad === null;
     const gx = x.requiresGrad ? (x.grad ?? x.freshGrad()) : null;
-    let betaW = weight.grad === null ? 0 : 1;
-    const gw = weight.requiresGrad ? (weight.grad ?? weight.freshGrad()) : null;
+    // dW in tap-major order (as the columns), put back in (Cout, C, kh, kw) order at the end.
+    let betaW = 0;
+    const gw = weight.requiresGrad ? new Float32Array(cout * ckk) : null;
     const dxCorr = gx !== null && dxByCorrelation ? flippedKernel(weight.data, cout, cin, kh * kw) : null;
     const gCorr: ConvGeom = { c: cout, h: ho, w: wo, kh, kw, stride: 1, pad: kh - 1 - pad, ho: h, wo: w };
     const ckkOut = cout * kh * kw;
@@ -101,23 +104,53 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
         im2col(gy, b * cout * plane, gCorr, dcol);
         K.gemm(false, false, cin, h * w, ckkOut, 1, dxCorr, ckkOut, dcol, h * w, freshX ? 0 : 1, gxb, h * w);
       } else {
-        K.gemm(true, false, ckk, plane, cout, 1, weight.data, ckk, gyb, plane, 0, dcol, plane);
+        K.gemm(true, false, ckk, plane, cout, 1, wTap, ckk, gyb, plane, 0, dcol, plane);
         if (freshX) gxb.fill(0);
         col2im(dcol, g, gx, b * cin * h * w);
       }
     }
+    if (gw !== null) addChannelMajor(gw, cout, cin, kh * kw, weight);
     if (bias !== null && bias.requiresGrad) planeSums(gy, n, cout, plane, bias);
   });
 }
 
-/** The kernel for dx as a convolution of dy: F[ci, (co*kk + t)] = W[co, ci, kk-1-t] (channels swapped, taps reversed). */
+/** W (Cout, C, kk) reordered to (Cout, kk, C), the row order of im2col's columns; W itself when C = 1. */
+function tapMajor(wd: Float32Array, cout: number, cin: number, kk: number): Float32Array {
+  if (cin === 1) return wd;
+  const r = new Float32Array(wd.length);
+  for (let co = 0; co < cout; co++) {
+    for (let ci = 0; ci < cin; ci++) {
+      for (let t = 0; t < kk; t++) r[(co * kk + t) * cin + ci] = wd[(co * cin + ci) * kk + t];
+    }
+  }
+  return r;
+}
+
+/** grad(weight) += g, g in (Cout, kk, C) order (written when weight has no gradient yet). */
+function addChannelMajor(g: Float32Array, cout: number, cin: number, kk: number, weight: Tensor): void {
+  const fresh = weight.grad === null;
+  const gw = weight.grad ?? weight.freshGrad();
+  for (let co = 0; co < cout; co++) {
+    for (let ci = 0; ci < cin; ci++) {
+      for (let t = 0; t < kk; t++) {
+        const v = g[(co * kk + t) * cin + ci];
+        const i = (co * cin + ci) * kk + t;
+        gw[i] = fresh ? v : gw[i] + v;
+      }
+    }
+  }
+}
+
+/**
+ * The kernel for dx as a convolution of dy, in im2col's tap-major order: F[ci, t*Cout + co] = W[co, ci, kk-1-t]
+ * (input and output channels swapped, taps reversed).
+ */
 function flippedKernel(wd: Float32Array, cout: number, cin: number, kk: number): Float32Array {
   const f = new Float32Array(cin * cout * kk);
   for (let co = 0; co < cout; co++) {
     for (let ci = 0; ci < cin; ci++) {
       const src = (co * cin + ci) * kk;
-      const dst = (ci * cout + co) * kk;
-      for (let t = 0; t < kk; t++) f[dst + t] = wd[src + kk - 1 - t];
+      for (let t = 0; t < kk; t++) f[(ci * kk + t) * cout + co] = wd[src + kk - 1 - t];
     }
   }
   return f;
