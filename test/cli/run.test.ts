@@ -108,23 +108,34 @@ describe('bnlab run', () => {
 });
 
 describe('bnlab study, list, demo', () => {
-  it('study runs each experiment into its own directory and writes one report', () => {
+  it('study runs every experiment into its own directory and writes one report', () => {
     const dir = join(tmp(), 'study');
-    const r = bnlab(['study', '--tiny', '--only', 'scales,fig1', '--out', dir, '--jobs', '2', '--seeds', '1']);
-    expect(r.stderr).toMatch(/^study: fig1, scales; writing /m);
-    expect(r.code).toBe(0);
-    for (const name of ['fig1', 'scales']) {
+    const r = bnlab(['study', '--tiny', '--out', dir, '--jobs', '2']);
+    expect(r.stderr).toMatch(new RegExp(`^study: ${EXPERIMENT_NAMES.join(', ')}; writing `, 'm'));
+    expect(r.code, r.stderr).toBe(0);
+    for (const name of EXPERIMENT_NAMES) {
       const res = results(join(dir, name));
       expect(res.experiment).toBe(name);
-      expect(res.config.seeds).toBe(1);
+      expect(res.trials.length).toBeGreaterThan(0);
+      for (const t of res.trials) expect(Object.keys(t).sort()).toEqual(['arm', 'curves', 'diverged', 'divergedAt', 'durationMs', 'id', 'metrics', 'params', 'seed']);
+      expect(res.findings.length).toBeGreaterThan(0);
     }
-    expect(JSON.parse(readFileSync(join(dir, 'study.json'), 'utf8')).experiments).toEqual(['fig1', 'scales']);
+    expect(JSON.parse(readFileSync(join(dir, 'study.json'), 'utf8')).experiments).toEqual([...EXPERIMENT_NAMES]);
     expect(existsSync(join(dir, 'report', 'report.html'))).toBe(true);
     expect(r.stdout).toMatch(/report: .*report\.html/);
     // Resuming a finished study reruns nothing.
     const again = bnlab(['study', '--resume', dir, '--no-report']);
     expect(again.code).toBe(0);
-    expect(again.stdout).toMatch(/fig1: 2 trials \(0 run now, 2 from the journal/);
+    expect(again.stdout).toMatch(/fig1: 4 trials \(0 run now, 4 from the journal/);
+  });
+
+  it('study --only runs a subset, and common flags apply where they fit', () => {
+    const dir = join(tmp(), 'only');
+    const r = bnlab(['study', '--tiny', '--only', 'scales,fig1', '--out', dir, '--seeds', '1', '--no-report']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'study.json'), 'utf8')).experiments).toEqual(['fig1', 'scales']);
+    expect(results(join(dir, 'fig1')).config.seeds).toBe(1);
+    expect(results(join(dir, 'scales')).config.seeds).toBe(1);
   });
 
   it('list names every registered experiment with its claim (alias: experiments)', () => {
