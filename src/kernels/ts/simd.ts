@@ -56,11 +56,8 @@ const F32X4_ADD = simd(0xe4);
 const F32X4_SUB = simd(0xe5);
 const F32X4_MUL = simd(0xe6);
 const F32X4_DIV = simd(0xe7);
-const F32X4_MAX = simd(0xe9);
+const F32X4_PMAX = simd(0xeb);
 const I32X4_SHL = simd(0xab);
-const I32X4_ADD = simd(0xae);
-const I32X4_SPLAT = simd(0x11);
-const I32X4_TRUNC_SAT_F32X4_S = simd(0xf8);
 const V128_LOAD64_ZERO = [...simd(0x5d), 3, 0]; // two f32 into the low half, align 2^3
 const V128_STORE64_LANE0 = [...simd(0x5b), 3, 0, 0]; // the low two f32 of a v128
 const F64X2_SPLAT = simd(0x14);
@@ -86,11 +83,59 @@ const FX = 5;
 const R = 6;
 const Y = 7;
 const Z = 8;
+const R2 = 9;
+
+/**
+ * A function's v128 constants, kept in locals that are set once before its loop: V8 builds a v128.const anew at
+ * each use inside a loop, which made the sigmoid loop twice as long. Locals are numbered from `first`.
+ */
+class Consts {
+  private readonly bytes: number[][] = [];
+  private readonly index = new Map<string, number>();
+  constructor(private readonly first: number) {}
+
+  /** local.get of a constant with all four f32 lanes = v. */
+  f32(v: number): number[] {
+    return this.get(Array.from(new Uint8Array(Float32Array.of(v, v, v, v).buffer)));
+  }
+
+  /** local.get of a constant with both f64 lanes = v. */
+  f64(v: number): number[] {
+    return this.get(Array.from(new Uint8Array(Float64Array.of(v, v).buffer)));
+  }
+
+  /** local.get of a constant with all four i32 lanes = v. */
+  i32(v: number): number[] {
+    return this.get(Array.from(new Uint8Array(Int32Array.of(v, v, v, v).buffer)));
+  }
+
+  private get(b: number[]): number[] {
+    const key = b.join(',');
+    let i = this.index.get(key);
+    if (i === undefined) {
+      i = this.first + this.bytes.length;
+      this.index.set(key, i);
+      this.bytes.push(b);
+    }
+    return localGet(i);
+  }
+
+  /** Number of v128 locals used. */
+  get count(): number {
+    return this.bytes.length;
+  }
+
+  /** Code setting every constant local (v128.const, local.set). */
+  setup(): number[] {
+    return this.bytes.flatMap((b, k) => [...simd(0x0c), ...b, ...localSet(this.first + k)]);
+  }
+}
 
 /** v = a * b + c on f32x4 values already pushed as a and b; c given as instructions. */
 const mulAdd = (c: number[]) => [...F32X4_MUL, ...c, ...F32X4_ADD];
-/** A v128.const holding v in all four f32 lanes. */
-const splat = (v: number) => [...simd(0x0c), ...new Uint8Array(Float32Array.of(v, v, v, v).buffer)];
+
+const sigmoidConsts = new Consts(R2 + 1);
+const k = (v: number) => sigmoidConsts.f32(v);
 
 /**
  * In place over [ptr, ptr + 4n) rounded up to 4 lanes: sigmoid(x) = 1/(1 + z) for x >= 0 and z/(1 + z) for x < 0,
@@ -98,34 +143,33 @@ const splat = (v: number) => [...simd(0x0c), ...new Uint8Array(Float32Array.of(v
  * + 1/2) and ln2 split in two constants, e^r by a degree-7 polynomial, 2^n built in the exponent bits (about 1 ulp).
  * Below t = -88.38 (where e^t < 2^-127) z is 0, so sigmoid(x) for x < -88.38 is 0 instead of a value below 1e-38.
  */
-const sigmoidBody = [
-  ...localGet(PTR), ...localGet(N), ...i32Const(2), ...I32_SHL, ...I32_ADD, ...localSet(END),
+const sigmoidLoop = [
   0x02, 0x40, // block
   0x03, 0x40, // loop
   ...localGet(PTR), ...localGet(END), ...I32_GE_U, 0x0d, 1, // br_if 1: done
   ...localGet(PTR), ...V128_LOAD, ...localSet(X),
-  // t = max(-|x|, -88.3762626647949)
-  ...localGet(X), ...F32X4_ABS, ...F32X4_NEG, ...splat(-88.3762626647949), ...F32X4_MAX, ...localSet(T),
+  // t = max(-|x|, -88.3762626647949), as pmax (one maxps; f32x4.max's NaN rules cost several): a NaN x stays NaN.
+  ...localGet(X), ...F32X4_ABS, ...F32X4_NEG, ...k(-88.3762626647949), ...F32X4_PMAX, ...localSet(T),
   // fx = floor(t * log2e + 0.5)
-  ...localGet(T), ...splat(Math.LOG2E), ...mulAdd(splat(0.5)), ...F32X4_FLOOR, ...localSet(FX),
+  ...localGet(T), ...k(Math.LOG2E), ...mulAdd(k(0.5)), ...F32X4_FLOOR, ...localSet(FX),
   // r = t - fx * C1 - fx * C2 (C1 + C2 = ln 2, C1 exact in few bits)
-  ...localGet(T), ...localGet(FX), ...splat(0.693359375), ...F32X4_MUL, ...F32X4_SUB,
-  ...localGet(FX), ...splat(-2.12194440e-4), ...F32X4_MUL, ...F32X4_SUB, ...localSet(R),
-  // y = (((((p0 r + p1) r + p2) r + p3) r + p4) r + p5) r^2 + r + 1
-  ...splat(1.9875691500e-4), ...localGet(R), ...mulAdd(splat(1.3981999507e-3)),
-  ...localGet(R), ...mulAdd(splat(8.3334519073e-3)),
-  ...localGet(R), ...mulAdd(splat(4.1665795894e-2)),
-  ...localGet(R), ...mulAdd(splat(1.6666665459e-1)),
-  ...localGet(R), ...mulAdd(splat(5.0000001201e-1)),
-  ...localGet(R), ...localGet(R), ...F32X4_MUL, ...F32X4_MUL,
-  ...localGet(R), ...F32X4_ADD, ...splat(1), ...F32X4_ADD, ...localSet(Y),
-  // z = y * 2^fx, 2^fx = (fx + 127) << 23 as float bits
-  ...localGet(Y), ...localGet(FX), ...I32X4_TRUNC_SAT_F32X4_S, ...i32Const(127), ...I32X4_SPLAT, ...I32X4_ADD,
-  ...i32Const(23), ...I32X4_SHL, ...F32X4_MUL, ...localSet(Z),
+  ...localGet(T), ...localGet(FX), ...k(0.693359375), ...F32X4_MUL, ...F32X4_SUB,
+  ...localGet(FX), ...k(-2.12194440e-4), ...F32X4_MUL, ...F32X4_SUB, ...localSet(R),
+  // y = p(r) r^2 + r + 1 with p(r) = p0 r^5 + ... + p5 evaluated as (a r^2 + b) r^2 + c, a = p0 r + p1,
+  // b = p2 r + p3, c = p4 r + p5 (Estrin's scheme: a, b, c in parallel, half the dependency chain of Horner's).
+  ...localGet(R), ...localGet(R), ...F32X4_MUL, ...localSet(R2),
+  ...k(1.9875691500e-4), ...localGet(R), ...mulAdd(k(1.3981999507e-3)), ...localGet(R2), ...F32X4_MUL,
+  ...k(8.3334519073e-3), ...localGet(R), ...mulAdd(k(4.1665795894e-2)), ...F32X4_ADD, ...localGet(R2), ...F32X4_MUL,
+  ...k(1.6666665459e-1), ...localGet(R), ...mulAdd(k(5.0000001201e-1)), ...F32X4_ADD,
+  ...localGet(R2), ...F32X4_MUL, ...localGet(R), ...F32X4_ADD, ...k(1), ...F32X4_ADD, ...localSet(Y),
+  // z = y * 2^fx with 2^fx = (fx + 127) << 23 as float bits; fx + 127 + 2^23 holds the integer fx + 127 in its low
+  // mantissa bits, and the shift drops the rest (cheaper than a float-to-int conversion, which x64 lacks for lanes).
+  ...localGet(Y), ...localGet(FX), ...k(127 + 8388608), ...F32X4_ADD, ...i32Const(23), ...I32X4_SHL, ...F32X4_MUL,
+  ...localSet(Z),
   // store at ptr: (x < 0 ? z : 1) / (1 + z)
   ...localGet(PTR),
-  ...localGet(Z), ...splat(1), ...localGet(X), ...splat(0), ...F32X4_LT, ...V128_BITSELECT, // z where x < 0, else 1
-  ...splat(1), ...localGet(Z), ...F32X4_ADD, ...F32X4_DIV,
+  ...localGet(Z), ...k(1), ...localGet(X), ...k(0), ...F32X4_LT, ...V128_BITSELECT, // z where x < 0, else 1
+  ...k(1), ...localGet(Z), ...F32X4_ADD, ...F32X4_DIV,
   ...V128_STORE,
   ...localGet(PTR), ...i32Const(16), ...I32_ADD, ...localSet(PTR),
   0x0c, 0, // br 0: next 4 lanes
@@ -134,16 +178,23 @@ const sigmoidBody = [
   0x0b, // end function
 ];
 
+const sigmoidBody = [
+  ...localGet(PTR), ...localGet(N), ...i32Const(2), ...I32_SHL, ...I32_ADD, ...localSet(END),
+  ...sigmoidConsts.setup(),
+  ...sigmoidLoop,
+];
+
 /**
  * A loop over the f32 arrays whose pointers are in locals `params` (the first is also the output): until the first
  * reaches itself + 4n, runs `step`, which leaves the v128 to store with `store`, then advances every pointer by
  * `bytes` (8: two f32 in float64 lanes; 16: four f32 lanes). Lanes past n (n rounded up) read and write scratch
  * that the caller ignores. `end` is the index of an i32 local; N holds n.
  */
-function lanesLoop(params: number[], end: number, bytes: number, step: number[], store: number[]): number[] {
+function lanesLoop(params: number[], end: number, bytes: number, step: number[], store: number[], setup: number[] = []): number[] {
   const advance = params.flatMap((p) => [...localGet(p), ...i32Const(bytes), ...I32_ADD, ...localSet(p)]);
   return [
     ...localGet(params[0]), ...localGet(N), ...i32Const(2), ...I32_SHL, ...I32_ADD, ...localSet(end),
+    ...setup,
     0x02, 0x40, 0x03, 0x40, // block, loop
     ...localGet(params[0]), ...localGet(end), ...I32_GE_U, 0x0d, 1, // br_if 1: done
     ...localGet(params[0]), ...step, ...store,
@@ -152,7 +203,8 @@ function lanesLoop(params: number[], end: number, bytes: number, step: number[],
   ];
 }
 
-const pairLoop = (params: number[], end: number, step: number[]) => lanesLoop(params, end, 8, step, V128_STORE64_LANE0);
+const pairLoop = (params: number[], end: number, step: number[], setup: number[] = []) =>
+  lanesLoop(params, end, 8, step, V128_STORE64_LANE0, setup);
 const quadLoop = (params: number[], end: number, step: number[]) => lanesLoop(params, end, 16, step, V128_STORE);
 
 /** relu(x, n): x = x & ~(x >> 31) on the float bits: a set sign bit gives +0 (as ops/activation.ts's loop). */
@@ -167,15 +219,22 @@ const reluGradBody = quadLoop([0, 2], 3, [
 const pairF64 = (p: number) => [...localGet(p), ...V128_LOAD64_ZERO, ...F64X2_PROMOTE_LOW_F32X4];
 
 /** axpy(w, n, g, alpha): w = f32(w + alpha * g), the product and sum in float64 (as `w[i] -= lr * g[i]` in JS). */
-const axpyBody = pairLoop([0, 2], 4, [
-  ...pairF64(0), ...pairF64(2), ...localGet(3), ...F64X2_SPLAT, ...F64X2_MUL, ...F64X2_ADD, ...F32X4_DEMOTE_F64X2_ZERO,
-]);
+// Locals: w 0, n 1, g 2, alpha 3 (f64), END 4 (i32), ALPHA 5 (v128, alpha in both lanes).
+const axpyBody = pairLoop(
+  [0, 2],
+  4,
+  [...pairF64(0), ...pairF64(2), ...localGet(5), ...F64X2_MUL, ...F64X2_ADD, ...F32X4_DEMOTE_F64X2_ZERO],
+  [...localGet(3), ...F64X2_SPLAT, ...localSet(5)],
+);
 
 /** sigmoidGrad(g, n, y): g = f32((g * y) * (1 - y)) in float64, as the JavaScript rule computes it. */
-const sigmoidGradBody = pairLoop([0, 2], 3, [
-  ...pairF64(0), ...pairF64(2), ...F64X2_MUL, ...f64Const(1), ...F64X2_SPLAT, ...pairF64(2), ...F64X2_SUB, ...F64X2_MUL,
-  ...F32X4_DEMOTE_F64X2_ZERO,
-]);
+// Locals: g 0, n 1, y 2, END 3 (i32), ONE 4 (v128, 1.0 in both f64 lanes).
+const sigmoidGradBody = pairLoop(
+  [0, 2],
+  3,
+  [...pairF64(0), ...pairF64(2), ...F64X2_MUL, ...localGet(4), ...pairF64(2), ...F64X2_SUB, ...F64X2_MUL, ...F32X4_DEMOTE_F64X2_ZERO],
+  [...f64Const(1), ...F64X2_SPLAT, ...localSet(4)],
+);
 
 function section(id: number, content: number[]): number[] {
   return [id, ...uleb(content.length), ...content];
@@ -210,9 +269,9 @@ const moduleBytes = new Uint8Array([
   ]),
   ...section(10, [
     5,
-    ...code([[1, I32], [6, V128]], sigmoidBody), // END; X, T, FX, R, Y, Z
-    ...code([[1, I32]], axpyBody),
-    ...code([[1, I32]], sigmoidGradBody),
+    ...code([[1, I32], [7 + sigmoidConsts.count, V128]], sigmoidBody), // END; X, T, FX, R, Y, Z, R2, constants
+    ...code([[1, I32], [1, V128]], axpyBody),
+    ...code([[1, I32], [1, V128]], sigmoidGradBody),
     ...code([[1, I32]], reluBody),
     ...code([[1, I32]], reluGradBody),
   ]),
