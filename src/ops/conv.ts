@@ -62,16 +62,18 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   const g: ConvGeom = { c: cin, h, w, kh, kw, stride, pad, ho, wo };
   const ckk = cin * kh * kw;
   const plane = ho * wo;
-  const col = scratchBuffer(0, ckk * plane);
+  // The bias rides in the GEMM as one more column of weights against a row of ones under the image's columns,
+  // so the output is written once (no bias fill, no beta = 1 read of it).
+  const kb = bias !== null ? ckk + 1 : ckk;
+  const col = scratchBuffer(0, kb * plane);
+  if (bias !== null) col.fill(1, ckk * plane, kb * plane);
   const out = new Float32Array(n * cout * plane);
   const K = kernels();
   // im2col groups rows by tap, so the weights are read in (Cout, kh, kw, C) order.
-  const wTap = tapMajor(weight.data, cout, cin, kh * kw);
+  const wTap = tapMajor(weight.data, bias?.data ?? null, cout, cin, kh * kw);
   for (let b = 0; b < n; b++) {
     im2col(x.data, b * cin * h * w, g, col);
-    const o = out.subarray(b * cout * plane, (b + 1) * cout * plane);
-    if (bias !== null) for (let co = 0; co < cout; co++) o.fill(bias.data[co], co * plane, (co + 1) * plane);
-    K.gemm(false, false, cout, plane, ckk, 1, wTap, ckk, col, plane, bias !== null ? 1 : 0, o, plane);
+    K.gemm(false, false, cout, plane, kb, 1, wTap, kb, col, plane, 0, out.subarray(b * cout * plane, (b + 1) * cout * plane), plane);
   }
   // dx as a correlation of dy (below) for 'same' convolutions whose columns of dy are not much larger than x's.
   const dxByCorrelation = stride === 1 && kh === kw && ho === h && wo === w && cout <= 4 * cin;
@@ -104,7 +106,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
         im2col(gy, b * cout * plane, gCorr, dcol);
         K.gemm(false, false, cin, h * w, ckkOut, 1, dxCorr, ckkOut, dcol, h * w, freshX ? 0 : 1, gxb, h * w);
       } else {
-        K.gemm(true, false, ckk, plane, cout, 1, wTap, ckk, gyb, plane, 0, dcol, plane);
+        K.gemm(true, false, ckk, plane, cout, 1, wTap, kb, gyb, plane, 0, dcol, plane);
         if (freshX) gxb.fill(0);
         col2im(dcol, g, gx, b * cin * h * w);
       }
@@ -114,14 +116,19 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   });
 }
 
-/** W (Cout, C, kk) reordered to (Cout, kk, C), the row order of im2col's columns; W itself when C = 1. */
-function tapMajor(wd: Float32Array, cout: number, cin: number, kk: number): Float32Array {
-  if (cin === 1) return wd;
-  const r = new Float32Array(wd.length);
+/**
+ * W (Cout, C, kk) reordered to (Cout, kk, C), the row order of im2col's columns, with the bias as a last column
+ * when there is one; W itself when C = 1 and there is no bias.
+ */
+function tapMajor(wd: Float32Array, bias: Float32Array | null, cout: number, cin: number, kk: number): Float32Array {
+  if (cin === 1 && bias === null) return wd;
+  const kb = cin * kk + (bias !== null ? 1 : 0);
+  const r = new Float32Array(cout * kb);
   for (let co = 0; co < cout; co++) {
     for (let ci = 0; ci < cin; ci++) {
-      for (let t = 0; t < kk; t++) r[(co * kk + t) * cin + ci] = wd[(co * cin + ci) * kk + t];
+      for (let t = 0; t < kk; t++) r[co * kb + t * cin + ci] = wd[(co * cin + ci) * kk + t];
     }
+    if (bias !== null) r[co * kb + kb - 1] = bias[co];
   }
   return r;
 }
