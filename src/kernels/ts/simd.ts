@@ -58,8 +58,10 @@ const F32X4_MUL = simd(0xe6);
 const F32X4_DIV = simd(0xe7);
 const F32X4_PMAX = simd(0xeb);
 const I32X4_SHL = simd(0xab);
-const V128_LOAD64_ZERO = [...simd(0x5d), 3, 0]; // two f32 into the low half, align 2^3
-const V128_STORE64_LANE0 = [...simd(0x5b), 3, 0, 0]; // the low two f32 of a v128
+/** Two f32 at the address plus `offset` into the low half of a v128 (align 2^3). */
+const v128Load64Zero = (offset: number) => [...simd(0x5d), 3, ...uleb(offset)];
+/** The low two f32 of a v128 to the address plus `offset`. */
+const v128Store64Lane0 = (offset: number) => [...simd(0x5b), 3, ...uleb(offset), 0];
 const F64X2_SPLAT = simd(0x14);
 const F64X2_PROMOTE_LOW_F32X4 = simd(0x5f);
 const F32X4_DEMOTE_F64X2_ZERO = simd(0x5e);
@@ -186,26 +188,32 @@ const sigmoidBody = [
 
 /**
  * A loop over the f32 arrays whose pointers are in locals `params` (the first is also the output): until the first
- * reaches itself + 4n, runs `step`, which leaves the v128 to store with `store`, then advances every pointer by
- * `bytes` (8: two f32 in float64 lanes; 16: four f32 lanes). Lanes past n (n rounded up) read and write scratch
- * that the caller ignores. `end` is the index of an i32 local; N holds n.
+ * reaches itself + 4n, runs `step(offset)` for each of the `unroll` blocks of `bytes` (8: two f32 in float64 lanes;
+ * 16: four f32 lanes) at that byte offset, storing what it leaves with `store(offset)`, then advances every pointer.
+ * Lanes past n (n rounded up) read and write scratch that the caller ignores. `end` is the index of an i32 local;
+ * N holds n. `setup` runs once before the loop.
  */
-function lanesLoop(params: number[], end: number, bytes: number, step: number[], store: number[], setup: number[] = []): number[] {
-  const advance = params.flatMap((p) => [...localGet(p), ...i32Const(bytes), ...I32_ADD, ...localSet(p)]);
+function lanesLoop(
+  params: number[], end: number, bytes: number, unroll: number,
+  step: (offset: number) => number[], store: (offset: number) => number[], setup: number[] = [],
+): number[] {
+  const advance = params.flatMap((p) => [...localGet(p), ...i32Const(bytes * unroll), ...I32_ADD, ...localSet(p)]);
+  const blocks = Array.from({ length: unroll }, (_, u) => [...localGet(params[0]), ...step(u * bytes), ...store(u * bytes)]).flat();
   return [
     ...localGet(params[0]), ...localGet(N), ...i32Const(2), ...I32_SHL, ...I32_ADD, ...localSet(end),
     ...setup,
     0x02, 0x40, 0x03, 0x40, // block, loop
     ...localGet(params[0]), ...localGet(end), ...I32_GE_U, 0x0d, 1, // br_if 1: done
-    ...localGet(params[0]), ...step, ...store,
+    ...blocks,
     ...advance,
     0x0c, 0, 0x0b, 0x0b, 0x0b, // br 0, end loop, end block, end function
   ];
 }
 
-const pairLoop = (params: number[], end: number, step: number[], setup: number[] = []) =>
-  lanesLoop(params, end, 8, step, V128_STORE64_LANE0, setup);
-const quadLoop = (params: number[], end: number, step: number[]) => lanesLoop(params, end, 16, step, V128_STORE);
+/** Two pairs of f32 per iteration in float64 lanes (unrolled: the loop's own instructions were a third of it). */
+const pairLoop = (params: number[], end: number, step: (offset: number) => number[], setup: number[] = []) =>
+  lanesLoop(params, end, 8, 2, step, v128Store64Lane0, setup);
+const quadLoop = (params: number[], end: number, step: number[]) => lanesLoop(params, end, 16, 1, () => step, () => V128_STORE);
 
 /** relu(x, n): x = x & ~(x >> 31) on the float bits: a set sign bit gives +0 (as ops/activation.ts's loop). */
 const reluBody = quadLoop([0], 2, [...localGet(0), ...V128_LOAD, ...localGet(0), ...V128_LOAD, ...i32Const(31), ...I32X4_SHR_S, ...V128_ANDNOT]);
@@ -215,15 +223,15 @@ const reluGradBody = quadLoop([0, 2], 3, [
   ...localGet(0), ...V128_LOAD, ...localGet(2), ...V128_LOAD, ...I32X4_NEG, ...i32Const(31), ...I32X4_SHR_S, ...V128_AND,
 ]);
 
-/** f32 pair at the pointer in local p, promoted to two f64. */
-const pairF64 = (p: number) => [...localGet(p), ...V128_LOAD64_ZERO, ...F64X2_PROMOTE_LOW_F32X4];
+/** f32 pair at the pointer in local p plus `offset` bytes, promoted to two f64. */
+const pairF64 = (p: number, offset: number) => [...localGet(p), ...v128Load64Zero(offset), ...F64X2_PROMOTE_LOW_F32X4];
 
 /** axpy(w, n, g, alpha): w = f32(w + alpha * g), the product and sum in float64 (as `w[i] -= lr * g[i]` in JS). */
 // Locals: w 0, n 1, g 2, alpha 3 (f64), END 4 (i32), ALPHA 5 (v128, alpha in both lanes).
 const axpyBody = pairLoop(
   [0, 2],
   4,
-  [...pairF64(0), ...pairF64(2), ...localGet(5), ...F64X2_MUL, ...F64X2_ADD, ...F32X4_DEMOTE_F64X2_ZERO],
+  (o) => [...pairF64(0, o), ...pairF64(2, o), ...localGet(5), ...F64X2_MUL, ...F64X2_ADD, ...F32X4_DEMOTE_F64X2_ZERO],
   [...localGet(3), ...F64X2_SPLAT, ...localSet(5)],
 );
 
@@ -232,7 +240,7 @@ const axpyBody = pairLoop(
 const sigmoidGradBody = pairLoop(
   [0, 2],
   3,
-  [...pairF64(0), ...pairF64(2), ...F64X2_MUL, ...localGet(4), ...pairF64(2), ...F64X2_SUB, ...F64X2_MUL, ...F32X4_DEMOTE_F64X2_ZERO],
+  (o) => [...pairF64(0, o), ...pairF64(2, o), ...F64X2_MUL, ...localGet(4), ...pairF64(2, o), ...F64X2_SUB, ...F64X2_MUL, ...F32X4_DEMOTE_F64X2_ZERO],
   [...f64Const(1), ...F64X2_SPLAT, ...localSet(4)],
 );
 
