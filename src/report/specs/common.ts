@@ -272,7 +272,7 @@ export interface CellRow {
 
 /** Heatmaps side by side (one per panel) with the value printed in each cell. */
 export function heatmap(rows: readonly CellRow[], o: { x: string; y: string; color: AxisOpts; xOrder: string[]; yOrder: string[]; facet: FacetOpts }): TopLevelSpec {
-  const x = { field: 'x', type: 'ordinal', title: o.x, sort: o.xOrder, axis: { labelAngle: 0 } };
+  const x = { field: 'x', type: 'ordinal', title: o.x, sort: o.xOrder, axis: { labelAngle: -30, labelAlign: 'right' } };
   const y = { field: 'y', type: 'ordinal', title: o.y, sort: o.yOrder };
   const layer = [
     {
