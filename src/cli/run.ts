@@ -6,6 +6,8 @@ import { ConfigError, positiveIntFlag, resolveConfig, type ConfigOverrides, type
 import { checkDataAvailable, experimentByName, newRunDir, resumeRun, resumeStudy, runExperiment, runStudy, type RunOutcome, type RunnerOptions } from '../lab/runner.js';
 import { createProgress, fmtDuration, type ProgressMode } from '../lab/progress.js';
 import { writeReport } from '../report/index.js';
+import { backendInfo } from '../kernels/select.js';
+import { installHint } from '../kernels/blas/index.js';
 
 /** Flags shared by `run` and `study` (commander's camelCase names). */
 interface RunFlags {
@@ -59,7 +61,14 @@ function refuseChanges(f: RunFlags): void {
   if (given.length) throw new ConfigError(`--resume continues a run with the config it was started with; ${given.join(', ')} cannot change it (start a new run instead)`);
 }
 
+/** Without OpenBLAS every GEMM runs in plain TypeScript: say so before a run that then takes ~7x longer. */
+function warnSlowBackend(): void {
+  const b = backendInfo();
+  if (b.name === 'ts' && !process.env.BNLAB_BACKEND) console.error(`note: no BLAS library found, so training uses the pure TypeScript kernels (about 7x slower here); for speed: ${installHint()}`);
+}
+
 function runnerOptions(f: RunFlags): RunnerOptions {
+  warnSlowBackend();
   const mode = (f.progress ?? 'auto') as ProgressMode;
   if (!PROGRESS_MODES.includes(mode)) throw new ConfigError(`--progress expects one of ${PROGRESS_MODES.join(', ')}, got '${f.progress}'`);
   return {
