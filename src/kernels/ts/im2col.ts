@@ -54,26 +54,28 @@ function isSame(g: ConvGeom): boolean {
 
 /**
  * Zeroes, in the rows of one tap (starting at `base`, c rows of `plane`), every entry that reads padding
- * or that a one-piece copy wrapped around an image edge (see sameSpan).
+ * or that a one-piece copy wrapped around an image edge (see sameSpan): the output rows above oy0 and from oy1
+ * on, and the columns ox < a and ox >= b of every output row. The columns are zeroed by strided loops over all
+ * c * ho output rows of the tap at once: per-row loops of one or two elements cost more than the copy itself.
  */
 function zeroOutside(col: Float32Array, base: number, g: ConvGeom, span: ReturnType<typeof sameSpan>, a: number, b: number): void {
   const { c, ho, wo } = g;
   const plane = ho * wo;
   const { oy0, oy1, p0, p1 } = span;
-  for (let ci = 0; ci < c; ci++) {
-    const row = base + ci * plane;
-    if (p0 >= p1) {
-      col.fill(0, row, row + plane);
-      continue;
-    }
-    for (let p = 0; p < p0; p++) col[row + p] = 0;
-    for (let p = p1; p < plane; p++) col[row + p] = 0;
-    for (let oy = oy0; oy < oy1; oy++) {
-      const r = row + oy * wo;
-      for (let ox = 0; ox < a; ox++) col[r + ox] = 0;
-      for (let ox = b; ox < wo; ox++) col[r + ox] = 0;
+  if (p0 >= p1) {
+    col.fill(0, base, base + c * plane);
+    return;
+  }
+  if (oy0 > 0 || oy1 < ho) {
+    for (let ci = 0; ci < c; ci++) {
+      const row = base + ci * plane;
+      for (let p = 0; p < oy0 * wo; p++) col[row + p] = 0;
+      for (let p = oy1 * wo; p < plane; p++) col[row + p] = 0;
     }
   }
+  const rows = c * ho;
+  for (let ox = 0; ox < a; ox++) for (let q = 0, at = base + ox; q < rows; q++, at += wo) col[at] = 0;
+  for (let ox = b; ox < wo; ox++) for (let q = 0, at = base + ox; q < rows; q++, at += wo) col[at] = 0;
 }
 
 /**
