@@ -74,7 +74,7 @@ const presets: { tiny: IcsConfig; quick: IcsConfig; full: IcsConfig } = {
   },
   quick: {
     dataset: 'mnist-10k',
-    seeds: 5,
+    seeds: 3,
     arms: [...ICS_ARMS],
     steps: 600,
     ...paperNet,

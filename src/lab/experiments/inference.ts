@@ -69,7 +69,7 @@ const presets: { tiny: InferenceConfig; quick: InferenceConfig; full: InferenceC
   },
   quick: {
     dataset: 'mnist-10k',
-    seeds: 5,
+    seeds: 3,
     momenta: [0.01, 0.1, 0.5, null],
     steps: 500,
     // Batch 16, not the paper's 60: the unbiased correction m/(m-1) is 1.067 here (1.017 at 60), big enough to see.
