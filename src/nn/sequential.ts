@@ -1,5 +1,7 @@
 // Sequential: children named '0', '1', ... applied in order (state dict keys like PyTorch's nn.Sequential).
 import type { Tensor } from '../tensor/tensor.js';
+import { reluMaxPool2d } from '../ops/pool.js';
+import { MaxPool2d, ReLU } from './activation.js';
 import { Module } from './module.js';
 
 /** Applies its children in order. */
@@ -12,9 +14,24 @@ export class Sequential extends Module {
     layers.forEach((m, i) => this.registerModule(String(i), m));
   }
 
+  /**
+   * Applies the layers in order. A ReLU directly followed by a MaxPool2d (exactly those classes) runs as one
+   * reluMaxPool2d: the same values and gradients without ReLU's intermediate tensor (both are internal here).
+   */
   forward(x: Tensor): Tensor {
     let h = x;
-    for (const m of this.layers) h = m.forward(h);
+    const layers = this.layers;
+    for (let i = 0; i < layers.length; i++) {
+      const m = layers[i];
+      const next = layers[i + 1];
+      if (m.constructor === ReLU && next !== undefined && next.constructor === MaxPool2d) {
+        const pool = next as MaxPool2d;
+        h = reluMaxPool2d(h, pool.kernelSize, pool.opts);
+        i++;
+      } else {
+        h = m.forward(h);
+      }
+    }
     return h;
   }
 

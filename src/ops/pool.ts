@@ -1,8 +1,9 @@
-// Pooling over (N, C, H, W): max (remembers the winning index for backward) and average.
+// Pooling over (N, C, H, W): max (remembers the winning index for backward), relu fused with max, and average.
 import { record } from '../autograd/record.js';
 import { Tensor } from '../tensor/tensor.js';
 import { ArgumentError, ShapeError, fmtShape } from '../tensor/errors.js';
 import { checkWindow, outSize } from './conv.js';
+import { relu } from './activation.js';
 import { expectTensor } from './util.js';
 
 export interface Pool2dOptions {
@@ -88,6 +89,72 @@ function maxPoolTiled(xd: Float32Array, geo: PoolGeom, out: Float32Array, arg: I
       }
     }
   }
+}
+
+/**
+ * maxPool2d(relu(x)) in one pass, for windows that tile the image (stride = k, padding 0; otherwise it composes
+ * the two ops). Same values and gradients as the composition, ties and NaN included, without relu's output
+ * tensor and its two passes (Sequential uses it for ReLU followed by MaxPool2d).
+ * Works on the float bits: relu(v) = v & ~(v >> 31) is a non-negative float (or NaN), and such bit patterns
+ * order as integers exactly as the floats do, with NaN above +inf; so the first largest relu'd value wins,
+ * as in maxPool2d of relu's output. The gradient reaches x where the window's output is > 0 (or NaN), as relu's.
+ */
+export function reluMaxPool2d(x: Tensor, kernelSize: number, opts: Pool2dOptions = {}): Tensor {
+  const geo = geometry('reluMaxPool2d', x, kernelSize, opts);
+  if (geo.pad !== 0 || geo.stride !== geo.k) return maxPool2d(relu(x), kernelSize, opts);
+  const { n, c, h, w, ho, wo, k } = geo;
+  const xi = new Int32Array(x.data.buffer, x.data.byteOffset, x.size);
+  const out = new Float32Array(n * c * ho * wo);
+  const oi = new Int32Array(out.buffer);
+  const arg = new Int32Array(out.length);
+  let o = 0;
+  for (let p = 0; p < n * c; p++) {
+    const base = p * h * w;
+    for (let oy = 0; oy < ho; oy++) {
+      const r0 = base + oy * k * w;
+      for (let ox = 0; ox < wo; ox++, o++) {
+        const i0 = r0 + ox * k;
+        let bi = i0;
+        if (k === 2) {
+          // Indices moved by 0/1 comparisons, no data-dependent branch (see maxPoolTiled).
+          const i2 = i0 + w;
+          const top = i0 + +(reluBits(xi[i0 + 1]) > reluBits(xi[i0]));
+          const bottom = i2 + +(reluBits(xi[i2 + 1]) > reluBits(xi[i2]));
+          bi = top + (bottom - top) * +(reluBits(xi[bottom]) > reluBits(xi[top]));
+        } else {
+          let best = reluBits(xi[i0]);
+          for (let i = 0; i < k; i++) {
+            for (let j = i === 0 ? 1 : 0; j < k; j++) {
+              const v = reluBits(xi[i0 + i * w + j]);
+              if (v > best) {
+                best = v;
+                bi = i0 + i * w + j;
+              }
+            }
+          }
+        }
+        oi[o] = reluBits(xi[bi]);
+        arg[o] = bi;
+      }
+    }
+  }
+  return record(new Tensor(out, [n, c, ho, wo]), 'reluMaxPool2d', [x], (g) => {
+    const gi = new Int32Array(g.buffer, g.byteOffset, g.length);
+    if (x.grad === null) {
+      // Disjoint windows: each input gets at most one value; masked to +0 where the output is 0 (relu's gradient).
+      const gx = x.freshGrad().fill(0);
+      const gxi = new Int32Array(gx.buffer, gx.byteOffset, gx.length);
+      for (let i = 0; i < g.length; i++) gxi[arg[i]] = gi[i] & (-oi[i] >> 31);
+    } else {
+      const gx = x.grad;
+      for (let i = 0; i < g.length; i++) if (oi[i] > 0) gx[arg[i]] += g[i];
+    }
+  });
+}
+
+/** relu on float bits: +0 for a set sign bit, else the bits unchanged. */
+function reluBits(v: number): number {
+  return v & ~(v >> 31);
 }
 
 /** Max pooling with any stride and padding (padding never wins). */

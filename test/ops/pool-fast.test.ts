@@ -1,6 +1,9 @@
-// Max pooling's branch-free 2x2 path against the plain definition: ties, -0, NaN, odd sizes, gradients routed once.
+// Max pooling's branch-free 2x2 path against the plain definition (ties, -0, NaN, odd sizes), and relu fused with it.
 import { describe, expect, it } from 'vitest';
-import { maxPool2d } from '../../src/ops/pool.js';
+import { maxPool2d, reluMaxPool2d } from '../../src/ops/pool.js';
+import { relu } from '../../src/ops/activation.js';
+import { Sequential } from '../../src/nn/sequential.js';
+import { Flatten, MaxPool2d, ReLU } from '../../src/nn/activation.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { Rng } from '../../src/tensor/rng.js';
 
@@ -50,4 +53,40 @@ describe('maxPool2d, tiled windows', () => {
       expect(Array.from(t.grad!)).toEqual(Array.from(want));
     });
   }
+});
+
+describe('reluMaxPool2d', () => {
+  for (const [k, stride] of [[2, 2], [3, 3], [2, 1]]) {
+    it(`equals maxPool2d(relu(x)) in values and gradients (k ${k}, stride ${stride}), ties and zeros included`, () => {
+      const rng = new Rng(11 + k);
+      const shape = [2, 3, 7, 8];
+      const data = new Float32Array(2 * 3 * 7 * 8).map(() => Math.round(rng.uniform() * 6) - 3);
+      data[5] = -0;
+      const g = (n: number) => new Float32Array(n).map((_, i) => Math.sin(i + 1));
+      const a = new Tensor(data.slice(), shape, true);
+      const ya = maxPool2d(relu(a), k, { stride });
+      ya.backward(g(ya.size));
+      const b = new Tensor(data.slice(), shape, true);
+      const yb = reluMaxPool2d(b, k, { stride });
+      yb.backward(g(yb.size));
+      expect(yb.shape).toEqual(ya.shape);
+      expect(Array.from(yb.data)).toEqual(Array.from(ya.data));
+      expect(Array.from(b.grad!)).toEqual(Array.from(a.grad!));
+    });
+  }
+  it('Sequential fuses ReLU + MaxPool2d with the same result as the layers one by one', () => {
+    const rng = new Rng(3);
+    const model = new Sequential(new ReLU(), new MaxPool2d(2), new Flatten());
+    const x = new Tensor(new Float32Array(2 * 2 * 6 * 6).map(() => rng.normal()), [2, 2, 6, 6], true);
+    const y = model.forward(x);
+    let h = x.detach();
+    h.requiresGrad = true;
+    const x2 = h;
+    for (const m of model.layers) h = m.forward(h);
+    expect(Array.from(y.data)).toEqual(Array.from(h.data));
+    const g = new Float32Array(y.size).map((_, i) => i - 5);
+    y.backward(g);
+    h.backward(g);
+    expect(Array.from(x.grad!)).toEqual(Array.from(x2.grad!));
+  });
 });
