@@ -6,6 +6,9 @@ import { Rng } from '../../src/tensor/rng.js';
 const exact = (v: number) => Math.fround(1 / (1 + Math.exp(-v)));
 
 describe(`SIMD kernels (${simdAvailable ? 'WebAssembly SIMD' : 'plain-loop fallback'})`, () => {
+  it('the module validates and loads in Node (else every kernel silently runs its fallback loop)', () => {
+    expect(simdAvailable).toBe(true);
+  });
   it('is within 2 float32 ulps of 1/(1+e^-x) where the value is above 1e-37', () => {
     const rng = new Rng(7);
     // Longer than one chunk of the kernel's memory, and not a multiple of 4.

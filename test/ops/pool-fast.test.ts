@@ -74,6 +74,24 @@ describe('reluMaxPool2d', () => {
       expect(Array.from(b.grad!)).toEqual(Array.from(a.grad!));
     });
   }
+  for (const shape of [[2, 3, 8, 8], [2, 2, 6, 7], [1, 1, 2, 2], [1, 1, 2, 3], [40, 32, 28, 28], [1, 1, 4, 200]]) {
+    it(`2x2 on ${shape.join('x')} (the SIMD kernel's path, chunks and row tails) equals the composition`, () => {
+      const rng = new Rng(shape[3]);
+      const size = shape.reduce((a, b) => a * b, 1);
+      const data = new Float32Array(size).map(() => Math.round(rng.normal() * 3) / 2);
+      data[0] = -0;
+      data[size - 1] = NaN;
+      const ya = maxPool2d(relu(new Tensor(data, shape)), 2);
+      const yb = reluMaxPool2d(new Tensor(data, shape, true), 2);
+      expect(Array.from(yb.data)).toEqual(Array.from(ya.data));
+      const a = new Tensor(data.slice(), shape, true);
+      const b = new Tensor(data.slice(), shape, true);
+      const g = new Float32Array(ya.size).map((_, i) => (i % 7) - 3);
+      maxPool2d(relu(a), 2).backward(g);
+      reluMaxPool2d(b, 2).backward(g);
+      expect(b.grad!).toEqual(a.grad!);
+    });
+  }
   it('Sequential fuses ReLU + MaxPool2d with the same result as the layers one by one', () => {
     const rng = new Rng(3);
     const model = new Sequential(new ReLU(), new MaxPool2d(2), new Flatten());

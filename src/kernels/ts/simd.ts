@@ -73,6 +73,20 @@ const V128_AND = simd(0x4e);
 const V128_ANDNOT = simd(0x4f);
 const I32X4_NEG = simd(0xa1);
 const I32X4_SHR_S = simd(0xac);
+const I32X4_SPLAT = simd(0x11);
+const I32X4_GT_S = simd(0x3b);
+const I32X4_ADD = simd(0xae);
+const I32X4_SUB = simd(0xb1);
+const I32_MUL = [0x6c];
+const I32_SHR_S = [0x75];
+const I32_LT_S = [0x48];
+/** i8x16.shuffle of the two v128 on the stack: 16 byte indices into their concatenation. */
+const shuffle = (bytes: number[]) => [...simd(0x0d), ...bytes];
+/** The i32 lanes 0 and 2 of a, then of b; and lanes 1 and 3 (deinterleaving 8 values into evens and odds). */
+const EVENS = shuffle([0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27]);
+const ODDS = shuffle([4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31]);
+const localTee = (i: number) => [0x22, ...uleb(i)];
+const v128Load = (offset: number) => [...simd(0x00), 2, ...uleb(offset)];
 const f64Const = (v: number) => [0x44, ...new Uint8Array(Float64Array.of(v).buffer)];
 
 // Locals of sigmoid(ptr, n): params 0-1, then one i32 and the v128 working values.
@@ -244,6 +258,64 @@ const sigmoidGradBody = pairLoop(
   [...f64Const(1), ...F64X2_SPLAT, ...localSet(4)],
 );
 
+/**
+ * reluMaxPool2(in, pairs, w, wo, out, arg, base): 2x2 max pooling of relu(x), stride 2, over `pairs` consecutive
+ * row pairs of width w at `in` (planes of even height, so row pairs follow each other), four windows per step.
+ * Writes the output bits and the flat input index of each window's winner (base = index of in's first value).
+ * relu'd bits are non-negative and order as integers like the floats (NaN above +inf), so the first largest wins
+ * with integer compares, as in ops/pool.ts's reluMaxPool2d. A row's last step may read past it and write up to 3
+ * windows past wo: those land in the next row's slots, written again with the next row, or in the slack after
+ * the output regions.
+ */
+const P_IN = 0, P_PAIRS = 1, P_W = 2, P_WO = 3, P_OUT = 4, P_ARG = 5, P_BASE = 6;
+const L_Q = 7, L_G = 8, L_GROUPS = 9, L_PIN = 10, L_PIN2 = 11, L_POUT = 12, L_PARG = 13, L_IDX = 14;
+const V_E0 = 15, V_O0 = 16, V_E1 = 17, V_O1 = 18, V_ST = 19, V_SB = 20, V_TOP = 21, V_BOT = 22, V_S = 23, V_LANES = 24;
+const reluV = (v: number) => [...localGet(v), ...localGet(v), ...i32Const(31), ...I32X4_SHR_S, ...V128_ANDNOT, ...localSet(v)];
+const poolBody = [
+  // groups = (wo + 3) >> 2; lanes = (0, 2, 4, 6)
+  ...localGet(P_WO), ...i32Const(3), ...I32_ADD, ...i32Const(2), ...I32_SHR_S, ...localSet(L_GROUPS),
+  ...simd(0x0c), ...new Uint8Array(Int32Array.of(0, 2, 4, 6).buffer), ...localSet(V_LANES),
+  0x02, 0x40, 0x03, 0x40, // block, loop over row pairs q
+  ...localGet(L_Q), ...localGet(P_PAIRS), ...I32_LT_S, 0x45, 0x0d, 1, // br_if 1 when !(q < pairs)
+  // pin = in + q * 8w; pin2 = pin + 4w; pout = out + 4 q wo; parg = arg + 4 q wo; idx = base + 2 q w
+  ...localGet(P_IN), ...localGet(L_Q), ...localGet(P_W), ...I32_MUL, ...i32Const(3), ...I32_SHL, ...I32_ADD, ...localTee(L_PIN),
+  ...localGet(P_W), ...i32Const(2), ...I32_SHL, ...I32_ADD, ...localSet(L_PIN2),
+  ...localGet(P_OUT), ...localGet(L_Q), ...localGet(P_WO), ...I32_MUL, ...i32Const(2), ...I32_SHL, ...I32_ADD, ...localSet(L_POUT),
+  ...localGet(P_ARG), ...localGet(L_Q), ...localGet(P_WO), ...I32_MUL, ...i32Const(2), ...I32_SHL, ...I32_ADD, ...localSet(L_PARG),
+  ...localGet(P_BASE), ...localGet(L_Q), ...localGet(P_W), ...I32_MUL, ...i32Const(1), ...I32_SHL, ...I32_ADD, ...localSet(L_IDX),
+  ...i32Const(0), ...localSet(L_G),
+  0x02, 0x40, 0x03, 0x40, // block, loop over groups of 4 windows
+  ...localGet(L_G), ...localGet(L_GROUPS), ...I32_LT_S, 0x45, 0x0d, 1,
+  // top row: evens and odds of 8 values, relu'd; bottom row likewise
+  ...localGet(L_PIN), ...v128Load(0), ...localGet(L_PIN), ...v128Load(16), ...EVENS, ...localSet(V_E0),
+  ...localGet(L_PIN), ...v128Load(0), ...localGet(L_PIN), ...v128Load(16), ...ODDS, ...localSet(V_O0),
+  ...localGet(L_PIN2), ...v128Load(0), ...localGet(L_PIN2), ...v128Load(16), ...EVENS, ...localSet(V_E1),
+  ...localGet(L_PIN2), ...v128Load(0), ...localGet(L_PIN2), ...v128Load(16), ...ODDS, ...localSet(V_O1),
+  ...reluV(V_E0), ...reluV(V_O0), ...reluV(V_E1), ...reluV(V_O1),
+  // sT = odd beats even (strictly) in the top row, top = the winner; the same for the bottom row
+  ...localGet(V_O0), ...localGet(V_E0), ...I32X4_GT_S, ...localSet(V_ST),
+  ...localGet(V_O0), ...localGet(V_E0), ...localGet(V_ST), ...V128_BITSELECT, ...localSet(V_TOP),
+  ...localGet(V_O1), ...localGet(V_E1), ...I32X4_GT_S, ...localSet(V_SB),
+  ...localGet(V_O1), ...localGet(V_E1), ...localGet(V_SB), ...V128_BITSELECT, ...localSet(V_BOT),
+  ...localGet(V_BOT), ...localGet(V_TOP), ...I32X4_GT_S, ...localSet(V_S), // bottom beats top (strictly)
+  ...localGet(L_POUT), ...localGet(V_BOT), ...localGet(V_TOP), ...localGet(V_S), ...V128_BITSELECT, ...V128_STORE,
+  // winner index: idx + lanes - sT (top) or idx + w + lanes - sB (bottom); a mask of -1 adds one
+  ...localGet(L_PARG),
+  ...localGet(L_IDX), ...localGet(P_W), ...I32_ADD, ...I32X4_SPLAT, ...localGet(V_LANES), ...I32X4_ADD, ...localGet(V_SB), ...I32X4_SUB,
+  ...localGet(L_IDX), ...I32X4_SPLAT, ...localGet(V_LANES), ...I32X4_ADD, ...localGet(V_ST), ...I32X4_SUB,
+  ...localGet(V_S), ...V128_BITSELECT, ...V128_STORE,
+  // next 4 windows
+  ...localGet(L_PIN), ...i32Const(32), ...I32_ADD, ...localSet(L_PIN),
+  ...localGet(L_PIN2), ...i32Const(32), ...I32_ADD, ...localSet(L_PIN2),
+  ...localGet(L_POUT), ...i32Const(16), ...I32_ADD, ...localSet(L_POUT),
+  ...localGet(L_PARG), ...i32Const(16), ...I32_ADD, ...localSet(L_PARG),
+  ...localGet(L_IDX), ...i32Const(8), ...I32_ADD, ...localSet(L_IDX),
+  ...localGet(L_G), ...i32Const(1), ...I32_ADD, ...localSet(L_G),
+  0x0c, 0, 0x0b, 0x0b, // br 0, end loop, end block
+  ...localGet(L_Q), ...i32Const(1), ...I32_ADD, ...localSet(L_Q),
+  0x0c, 0, 0x0b, 0x0b, 0x0b, // br 0, end loop, end block, end function
+];
+
 function section(id: number, content: number[]): number[] {
   return [id, ...uleb(content.length), ...content];
 }
@@ -259,29 +331,33 @@ function code(locals: number[][], body: number[]): number[] {
 
 /** Floats per chunk; the memory holds two chunks (regions A at 0 and B at CHUNK floats). */
 const CHUNK = 32768;
-const PAGES = (2 * CHUNK * 4) / 65536;
+/** Regions A and B, then two more chunks (the pooling kernel's outputs and indices). */
+const PAGES = (4 * CHUNK * 4) / 65536;
 
 const moduleBytes = new Uint8Array([
   0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
   ...section(1, [
-    3,
+    4,
     0x60, 2, I32, I32, 0, // type 0 sigmoid(ptr, n)
     0x60, 4, I32, I32, I32, F64, 0, // type 1 axpy(w, n, g, alpha)
     0x60, 3, I32, I32, I32, 0, // type 2 sigmoidGrad(g, n, y), reluGrad(g, n, y)
+    0x60, 7, I32, I32, I32, I32, I32, I32, I32, 0, // type 3 reluMaxPool2(in, pairs, w, wo, out, arg, base)
   ]),
-  ...section(3, [5, 0, 1, 2, 0, 2]), // sigmoid, axpy, sigmoidGrad, relu, reluGrad
+  ...section(3, [6, 0, 1, 2, 0, 2, 3]), // sigmoid, axpy, sigmoidGrad, relu, reluGrad, reluMaxPool2
   ...section(5, [1, 0, PAGES]),
   ...section(7, [
-    6, ...name('sigmoid'), 0, 0, ...name('axpy'), 0, 1, ...name('sigmoidGrad'), 0, 2, ...name('relu'), 0, 3, ...name('reluGrad'), 0, 4,
+    7, ...name('sigmoid'), 0, 0, ...name('axpy'), 0, 1, ...name('sigmoidGrad'), 0, 2, ...name('relu'), 0, 3, ...name('reluGrad'), 0, 4,
+    ...name('reluMaxPool2'), 0, 5,
     ...name('mem'), 2, 0,
   ]),
   ...section(10, [
-    5,
+    6,
     ...code([[1, I32], [7 + sigmoidConsts.count, V128]], sigmoidBody), // END; X, T, FX, R, Y, Z, R2, constants
     ...code([[1, I32], [1, V128]], axpyBody),
     ...code([[1, I32], [1, V128]], sigmoidGradBody),
     ...code([[1, I32]], reluBody),
     ...code([[1, I32]], reluGradBody),
+    ...code([[8, I32], [10, V128]], poolBody), // q, g, groups, pin, pin2, pout, parg, idx; E0 ... LANES
   ]),
 ]);
 
@@ -291,7 +367,9 @@ interface Simd {
   sigmoidGrad: (g: number, n: number, y: number) => void;
   relu: (x: number, n: number) => void;
   reluGrad: (g: number, n: number, y: number) => void;
+  reluMaxPool2: (inp: number, pairs: number, w: number, wo: number, out: number, arg: number, base: number) => void;
   mem: Float32Array;
+  memI32: Int32Array;
 }
 
 function instantiate(): Simd | null {
@@ -305,7 +383,9 @@ function instantiate(): Simd | null {
       sigmoidGrad: e.sigmoidGrad as Simd['sigmoidGrad'],
       relu: e.relu as Simd['relu'],
       reluGrad: e.reluGrad as Simd['reluGrad'],
+      reluMaxPool2: e.reluMaxPool2 as Simd['reluMaxPool2'],
       mem,
+      memI32: new Int32Array(mem.buffer),
     };
   } catch {
     return null;
@@ -417,4 +497,26 @@ export function reluGradInto(g: Float32Array, y: Float32Array, gx: Float32Array)
     reluGrad(0, len, CHUNK * 4);
     gx.set(mem.subarray(0, len), off);
   }
+}
+
+/**
+ * out, arg = 2x2 stride-2 max pooling of relu(x) over `planes` planes of h x w (h even), as reluMaxPool2d's
+ * loop: out the winning value, arg its flat index in x. Returns false (nothing written) when the kernel does not
+ * apply (no WebAssembly SIMD, odd h, or rows too long for a chunk); the caller then runs its own loop.
+ */
+export function reluMaxPool2Into(x: Float32Array, planes: number, h: number, w: number, out: Float32Array, arg: Int32Array): boolean {
+  const wo = w >> 1;
+  // Slack: a row's last step reads up to 8 values past its end and writes up to 3 windows past wo.
+  const maxPairs = Math.min(Math.floor((2 * CHUNK - 16) / (2 * w)), Math.floor((CHUNK - 8) / Math.max(wo, 1)));
+  if (kernel === null || h % 2 !== 0 || wo === 0 || maxPairs < 1) return false;
+  const { reluMaxPool2, mem, memI32 } = kernel;
+  const total = (planes * h) >> 1;
+  for (let q0 = 0; q0 < total; q0 += maxPairs) {
+    const pairs = Math.min(maxPairs, total - q0);
+    mem.set(x.subarray(q0 * 2 * w, (q0 + pairs) * 2 * w));
+    reluMaxPool2(0, pairs, w, wo, 2 * CHUNK * 4, 3 * CHUNK * 4, q0 * 2 * w);
+    out.set(mem.subarray(2 * CHUNK, 2 * CHUNK + pairs * wo), q0 * wo);
+    arg.set(memI32.subarray(3 * CHUNK, 3 * CHUNK + pairs * wo), q0 * wo);
+  }
+  return true;
 }
