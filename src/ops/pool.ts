@@ -4,7 +4,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { ArgumentError, ShapeError, fmtShape } from '../tensor/errors.js';
 import { checkWindow, outSize } from './conv.js';
 import { relu } from './activation.js';
-import { reluMaxPool2Into } from '../kernels/ts/simd.js';
+import { reluMaxPool2GradInto, reluMaxPool2Into } from '../kernels/ts/simd.js';
 import { expectTensor } from './util.js';
 
 export interface Pool2dOptions {
@@ -144,8 +144,11 @@ export function reluMaxPool2d(x: Tensor, kernelSize: number, opts: Pool2dOptions
   return record(new Tensor(out, [n, c, ho, wo]), 'reluMaxPool2d', [x], (g) => {
     const gi = new Int32Array(g.buffer, g.byteOffset, g.length);
     if (x.grad === null) {
+      const gx = x.freshGrad();
+      // The SIMD kernel writes all of gx (no zero fill first) where it applies.
+      if (k === 2 && reluMaxPool2GradInto(g, out, arg, n * c, h, w, gx)) return;
       // Disjoint windows: each input gets at most one value; masked to +0 where the output is 0 (relu's gradient).
-      const gx = x.freshGrad().fill(0);
+      gx.fill(0);
       const gxi = new Int32Array(gx.buffer, gx.byteOffset, gx.length);
       for (let i = 0; i < g.length; i++) gxi[arg[i]] = gi[i] & (-oi[i] >> 31);
     } else {

@@ -47,6 +47,7 @@ const I32_SHL = [0x74];
 const I32_GE_U = [0x4f];
 const V128_LOAD = [...simd(0x00), 2, 0]; // align 2^2, offset 0
 const V128_STORE = [...simd(0x0b), 2, 0];
+const V128_STORE_16 = [...simd(0x0b), 2, 16]; // at the address + 16
 const V128_BITSELECT = simd(0x52);
 const F32X4_LT = simd(0x43);
 const F32X4_FLOOR = simd(0x68);
@@ -75,6 +76,7 @@ const I32X4_NEG = simd(0xa1);
 const I32X4_SHR_S = simd(0xac);
 const I32X4_SPLAT = simd(0x11);
 const I32X4_GT_S = simd(0x3b);
+const I32X4_EQ = simd(0x37);
 const I32X4_ADD = simd(0xae);
 const I32X4_SUB = simd(0xb1);
 const I32_MUL = [0x6c];
@@ -316,6 +318,57 @@ const poolBody = [
   0x0c, 0, 0x0b, 0x0b, 0x0b, // br 0, end loop, end block, end function
 ];
 
+/**
+ * reluMaxPool2Grad(gx, pairs, w, wo, g, arg, base, out): the fresh input gradient of reluMaxPool2 over the same
+ * row pairs: gx = g at each window's winner where the window's output is > 0 (relu's gradient), 0 elsewhere,
+ * written row by row in full (no zero fill first). For each output row, the top input row is written before the
+ * bottom one: a row's last step writes up to 6 values past its end, into the next row, which is written after.
+ */
+const G_GX = 0, G_W = 2, G_WO = 3, G_G = 4, G_ARG = 5, G_BASE = 6, G_OUT = 7;
+const GL_Q = 8, GL_GI = 9, GL_GROUPS = 10, GL_ROW = 11, GL_IDX = 12, GL_OFF = 13;
+const GV_GM = 14, GV_J = 15, GV_POS = 16, GV_EV = 17, GV_OD = 18, GV_LANES = 19;
+/** One input row (top: rowBytes 0, idx + 0; bottom: rowBytes 4w, idx + w) of output row q, group by group. */
+const gradRow = (bottom: boolean) => [
+  ...i32Const(0), ...localSet(GL_GI),
+  0x02, 0x40, 0x03, 0x40,
+  ...localGet(GL_GI), ...localGet(GL_GROUPS), ...I32_LT_S, 0x45, 0x0d, 1,
+  // off = 16 gi: byte offset of the group's 4 windows in the per-window arrays
+  ...localGet(GL_GI), ...i32Const(4), ...I32_SHL, ...localSet(GL_OFF),
+  // gm = g & ((-out) >> 31): g where out > 0 (or NaN), else +0
+  ...localGet(G_G), ...localGet(GL_OFF), ...I32_ADD, ...v128Load(0),
+  ...localGet(G_OUT), ...localGet(GL_OFF), ...I32_ADD, ...v128Load(0), ...I32X4_NEG, ...i32Const(31), ...I32X4_SHR_S,
+  ...V128_AND, ...localSet(GV_GM),
+  ...localGet(G_ARG), ...localGet(GL_OFF), ...I32_ADD, ...v128Load(0), ...localSet(GV_J),
+  // pos = idx (+ w for the bottom row) + 8 gi + (0, 2, 4, 6): the even inputs of the 4 windows in this row
+  ...localGet(GL_IDX), ...(bottom ? [...localGet(G_W), ...I32_ADD] : []), ...localGet(GL_GI), ...i32Const(3), ...I32_SHL, ...I32_ADD,
+  ...I32X4_SPLAT, ...localGet(GV_LANES), ...I32X4_ADD, ...localSet(GV_POS),
+  ...localGet(GV_J), ...localGet(GV_POS), ...I32X4_EQ, ...localGet(GV_GM), ...V128_AND, ...localSet(GV_EV),
+  ...localGet(GV_J), ...localGet(GV_POS), ...i32Const(1), ...I32X4_SPLAT, ...I32X4_ADD, ...I32X4_EQ, ...localGet(GV_GM), ...V128_AND,
+  ...localSet(GV_OD),
+  // interleave evens and odds back into 8 consecutive inputs at row + 32 gi
+  ...localGet(GL_ROW), ...(bottom ? [...localGet(G_W), ...i32Const(2), ...I32_SHL, ...I32_ADD] : []), ...localGet(GL_GI), ...i32Const(5),
+  ...I32_SHL, ...I32_ADD, ...localTee(GL_OFF),
+  ...localGet(GV_EV), ...localGet(GV_OD), ...shuffle([0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23]), ...V128_STORE,
+  ...localGet(GL_OFF), ...localGet(GV_EV), ...localGet(GV_OD), ...shuffle([8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31]),
+  ...V128_STORE_16,
+  ...localGet(GL_GI), ...i32Const(1), ...I32_ADD, ...localSet(GL_GI),
+  0x0c, 0, 0x0b, 0x0b,
+];
+const poolGradBody = [
+  ...localGet(G_WO), ...i32Const(3), ...I32_ADD, ...i32Const(2), ...I32_SHR_S, ...localSet(GL_GROUPS),
+  ...simd(0x0c), ...new Uint8Array(Int32Array.of(0, 2, 4, 6).buffer), ...localSet(GV_LANES),
+  0x02, 0x40, 0x03, 0x40, // over output rows q
+  ...localGet(GL_Q), ...localGet(1), ...I32_LT_S, 0x45, 0x0d, 1,
+  // row = gx + 8 q w; idx = base + 2 q w; g, arg, out advance by one output row (4 wo bytes) per q
+  ...localGet(G_GX), ...localGet(GL_Q), ...localGet(G_W), ...I32_MUL, ...i32Const(3), ...I32_SHL, ...I32_ADD, ...localSet(GL_ROW),
+  ...localGet(G_BASE), ...localGet(GL_Q), ...localGet(G_W), ...I32_MUL, ...i32Const(1), ...I32_SHL, ...I32_ADD, ...localSet(GL_IDX),
+  ...gradRow(false),
+  ...gradRow(true),
+  ...[G_G, G_ARG, G_OUT].flatMap((l) => [...localGet(l), ...localGet(G_WO), ...i32Const(2), ...I32_SHL, ...I32_ADD, ...localSet(l)]),
+  ...localGet(GL_Q), ...i32Const(1), ...I32_ADD, ...localSet(GL_Q),
+  0x0c, 0, 0x0b, 0x0b, 0x0b,
+];
+
 function section(id: number, content: number[]): number[] {
   return [id, ...uleb(content.length), ...content];
 }
@@ -331,33 +384,35 @@ function code(locals: number[][], body: number[]): number[] {
 
 /** Floats per chunk; the memory holds two chunks (regions A at 0 and B at CHUNK floats). */
 const CHUNK = 32768;
-/** Regions A and B, then two more chunks (the pooling kernel's outputs and indices). */
-const PAGES = (4 * CHUNK * 4) / 65536;
+/** Regions A and B, then three more chunks (the pooling kernels' per-window values, indices and outputs). */
+const PAGES = (5 * CHUNK * 4) / 65536;
 
 const moduleBytes = new Uint8Array([
   0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
   ...section(1, [
-    4,
+    5,
     0x60, 2, I32, I32, 0, // type 0 sigmoid(ptr, n)
     0x60, 4, I32, I32, I32, F64, 0, // type 1 axpy(w, n, g, alpha)
     0x60, 3, I32, I32, I32, 0, // type 2 sigmoidGrad(g, n, y), reluGrad(g, n, y)
     0x60, 7, I32, I32, I32, I32, I32, I32, I32, 0, // type 3 reluMaxPool2(in, pairs, w, wo, out, arg, base)
+    0x60, 8, I32, I32, I32, I32, I32, I32, I32, I32, 0, // type 4 reluMaxPool2Grad(gx, pairs, w, wo, g, arg, base, out)
   ]),
-  ...section(3, [6, 0, 1, 2, 0, 2, 3]), // sigmoid, axpy, sigmoidGrad, relu, reluGrad, reluMaxPool2
+  ...section(3, [7, 0, 1, 2, 0, 2, 3, 4]), // sigmoid, axpy, sigmoidGrad, relu, reluGrad, reluMaxPool2, reluMaxPool2Grad
   ...section(5, [1, 0, PAGES]),
   ...section(7, [
-    7, ...name('sigmoid'), 0, 0, ...name('axpy'), 0, 1, ...name('sigmoidGrad'), 0, 2, ...name('relu'), 0, 3, ...name('reluGrad'), 0, 4,
-    ...name('reluMaxPool2'), 0, 5,
+    8, ...name('sigmoid'), 0, 0, ...name('axpy'), 0, 1, ...name('sigmoidGrad'), 0, 2, ...name('relu'), 0, 3, ...name('reluGrad'), 0, 4,
+    ...name('reluMaxPool2'), 0, 5, ...name('reluMaxPool2Grad'), 0, 6,
     ...name('mem'), 2, 0,
   ]),
   ...section(10, [
-    6,
+    7,
     ...code([[1, I32], [7 + sigmoidConsts.count, V128]], sigmoidBody), // END; X, T, FX, R, Y, Z, R2, constants
     ...code([[1, I32], [1, V128]], axpyBody),
     ...code([[1, I32], [1, V128]], sigmoidGradBody),
     ...code([[1, I32]], reluBody),
     ...code([[1, I32]], reluGradBody),
     ...code([[8, I32], [10, V128]], poolBody), // q, g, groups, pin, pin2, pout, parg, idx; E0 ... LANES
+    ...code([[6, I32], [6, V128]], poolGradBody), // q, gi, groups, row, idx, off; gm, j, pos, ev, od, lanes
   ]),
 ]);
 
@@ -368,6 +423,7 @@ interface Simd {
   relu: (x: number, n: number) => void;
   reluGrad: (g: number, n: number, y: number) => void;
   reluMaxPool2: (inp: number, pairs: number, w: number, wo: number, out: number, arg: number, base: number) => void;
+  reluMaxPool2Grad: (gx: number, pairs: number, w: number, wo: number, g: number, arg: number, base: number, out: number) => void;
   mem: Float32Array;
   memI32: Int32Array;
 }
@@ -384,6 +440,7 @@ function instantiate(): Simd | null {
       relu: e.relu as Simd['relu'],
       reluGrad: e.reluGrad as Simd['reluGrad'],
       reluMaxPool2: e.reluMaxPool2 as Simd['reluMaxPool2'],
+      reluMaxPool2Grad: e.reluMaxPool2Grad as Simd['reluMaxPool2Grad'],
       mem,
       memI32: new Int32Array(mem.buffer),
     };
@@ -517,6 +574,33 @@ export function reluMaxPool2Into(x: Float32Array, planes: number, h: number, w: 
     reluMaxPool2(0, pairs, w, wo, 2 * CHUNK * 4, 3 * CHUNK * 4, q0 * 2 * w);
     out.set(mem.subarray(2 * CHUNK, 2 * CHUNK + pairs * wo), q0 * wo);
     arg.set(memI32.subarray(3 * CHUNK, 3 * CHUNK + pairs * wo), q0 * wo);
+  }
+  return true;
+}
+
+/**
+ * The fresh gradient of reluMaxPool2Into: gx = g at arg where out > 0 (or NaN), 0 elsewhere, every element of gx
+ * written (gx spans the planes). Returns false (nothing written) when the kernel does not apply, as the forward.
+ */
+export function reluMaxPool2GradInto(
+  g: Float32Array, out: Float32Array, arg: Int32Array, planes: number, h: number, w: number, gx: Float32Array,
+): boolean {
+  const wo = w >> 1;
+  // Slack: a row's last step writes up to 6 values past its end (into the next row, or past the chunk).
+  const maxPairs = Math.min(Math.floor((2 * CHUNK - 16) / (2 * w)), Math.floor((CHUNK - 8) / Math.max(wo, 1)));
+  // Odd w: the last column of a row belongs to no window and no step writes it, so the loop must do it.
+  if (kernel === null || h % 2 !== 0 || w % 2 !== 0 || wo === 0 || maxPairs < 1) return false;
+  const { reluMaxPool2Grad, mem, memI32 } = kernel;
+  const total = (planes * h) >> 1;
+  for (let q0 = 0; q0 < total; q0 += maxPairs) {
+    const pairs = Math.min(maxPairs, total - q0);
+    mem.set(g.subarray(q0 * wo, (q0 + pairs) * wo), 2 * CHUNK);
+    memI32.set(arg.subarray(q0 * wo, (q0 + pairs) * wo), 3 * CHUNK);
+    // The last step's lanes past the chunk's windows read these slots: an index of -1 matches no input.
+    memI32.fill(-1, 3 * CHUNK + pairs * wo, 3 * CHUNK + pairs * wo + 4);
+    mem.set(out.subarray(q0 * wo, (q0 + pairs) * wo), 4 * CHUNK);
+    reluMaxPool2Grad(0, pairs, w, wo, 2 * CHUNK * 4, 3 * CHUNK * 4, q0 * 2 * w, 4 * CHUNK * 4);
+    gx.set(mem.subarray(0, pairs * 2 * w), q0 * 2 * w);
   }
   return true;
 }
