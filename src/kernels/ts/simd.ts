@@ -1,95 +1,70 @@
-// WebAssembly SIMD kernels for loops that V8 runs slowly (sigmoid, its gradient, the SGD update), assembled at load
-// from the named instructions below; each falls back to a plain loop where WebAssembly SIMD is missing.
+// WebAssembly SIMD kernels for loops that V8 runs slowly (sigmoid and its gradient, relu and its gradient, relu fused
+// with 2x2 max pooling, the SGD update), assembled at load by wasm/asm.ts from the named instructions below; each
+// falls back to a plain loop where WebAssembly SIMD is missing.
 //
 // Why: V8 compiles a float32 loop to scalar code, ~2 ns per element even for w -= lr * g, and Math.exp costs
 // ~15 ns per call (sigmoid was a quarter of the paper's net, W1; exp polynomials in JavaScript did not beat it).
 // Data is copied into the module's memory in chunks (memcpy, ~0.1 ns per element), computed 2 or 4 lanes at a
 // time and copied back. No build step and no binary blob: the bytes come from this file.
 // sigmoid works in float32 (within 2 ulps); sigmoidGrad and axpy work in float64 lanes and round once, exactly as
-// the JavaScript loops they replace, so their results are bit-identical to those.
+// the JavaScript loops they replace, so their results are bit-identical to those; the relu and pooling kernels
+// work on float bits and match their loops exactly.
 
-/** Unsigned LEB128 (WebAssembly's integer encoding). */
-function uleb(v: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = v & 0x7f;
-    v >>>= 7;
-    if (v !== 0) b |= 0x80;
-    out.push(b);
-  } while (v !== 0);
-  return out;
-}
-
-/** Signed LEB128. */
-function sleb(v: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = v & 0x7f;
-    v >>= 7;
-    if ((v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-}
-
-const I32 = 0x7f;
-const V128 = 0x7b;
-
-// Core opcodes, and the SIMD ones (prefix 0xfd, then the LEB128 sub-opcode).
-const localGet = (i: number) => [0x20, ...uleb(i)];
-const localSet = (i: number) => [0x21, ...uleb(i)];
-const i32Const = (v: number) => [0x41, ...sleb(v)];
-const simd = (code: number) => [0xfd, ...uleb(code)];
-const I32_ADD = [0x6a];
-const I32_SHL = [0x74];
-const I32_GE_U = [0x4f];
-const V128_LOAD = [...simd(0x00), 2, 0]; // align 2^2, offset 0
-const V128_STORE = [...simd(0x0b), 2, 0];
-const V128_STORE_16 = [...simd(0x0b), 2, 16]; // at the address + 16
-const V128_BITSELECT = simd(0x52);
-const F32X4_LT = simd(0x43);
-const F32X4_FLOOR = simd(0x68);
-const F32X4_ABS = simd(0xe0);
-const F32X4_NEG = simd(0xe1);
-const F32X4_ADD = simd(0xe4);
-const F32X4_SUB = simd(0xe5);
-const F32X4_MUL = simd(0xe6);
-const F32X4_DIV = simd(0xe7);
-const F32X4_PMAX = simd(0xeb);
-const I32X4_SHL = simd(0xab);
-/** Two f32 at the address plus `offset` into the low half of a v128 (align 2^3). */
-const v128Load64Zero = (offset: number) => [...simd(0x5d), 3, ...uleb(offset)];
-/** The low two f32 of a v128 to the address plus `offset`. */
-const v128Store64Lane0 = (offset: number) => [...simd(0x5b), 3, ...uleb(offset), 0];
-const F64X2_SPLAT = simd(0x14);
-const F64X2_PROMOTE_LOW_F32X4 = simd(0x5f);
-const F32X4_DEMOTE_F64X2_ZERO = simd(0x5e);
-const F64X2_ADD = simd(0xf0);
-const F64X2_SUB = simd(0xf1);
-const F64X2_MUL = simd(0xf2);
-const F64 = 0x7c;
-const V128_AND = simd(0x4e);
-const V128_ANDNOT = simd(0x4f);
-const I32X4_NEG = simd(0xa1);
-const I32X4_SHR_S = simd(0xac);
-const I32X4_SPLAT = simd(0x11);
-const I32X4_GT_S = simd(0x3b);
-const I32X4_EQ = simd(0x37);
-const I32X4_ADD = simd(0xae);
-const I32X4_SUB = simd(0xb1);
-const I32_MUL = [0x6c];
-const I32_SHR_S = [0x75];
-const I32_LT_S = [0x48];
-/** i8x16.shuffle of the two v128 on the stack: 16 byte indices into their concatenation. */
-const shuffle = (bytes: number[]) => [...simd(0x0d), ...bytes];
-/** The i32 lanes 0 and 2 of a, then of b; and lanes 1 and 3 (deinterleaving 8 values into evens and odds). */
-const EVENS = shuffle([0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27]);
-const ODDS = shuffle([4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31]);
-const localTee = (i: number) => [0x22, ...uleb(i)];
-const v128Load = (offset: number) => [...simd(0x00), 2, ...uleb(offset)];
-const f64Const = (v: number) => [0x44, ...new Uint8Array(Float64Array.of(v).buffer)];
+import {
+  buildModule,
+  Consts,
+  EVENS,
+  F32X4_ABS,
+  F32X4_ADD,
+  F32X4_DEMOTE_F64X2_ZERO,
+  F32X4_DIV,
+  F32X4_FLOOR,
+  F32X4_LT,
+  F32X4_MUL,
+  F32X4_NEG,
+  F32X4_PMAX,
+  F32X4_SUB,
+  F64,
+  f64Const,
+  F64X2_ADD,
+  F64X2_MUL,
+  F64X2_PROMOTE_LOW_F32X4,
+  F64X2_SPLAT,
+  F64X2_SUB,
+  I32,
+  I32_ADD,
+  I32_GE_U,
+  I32_LT_S,
+  I32_MUL,
+  I32_SHL,
+  I32_SHR_S,
+  i32Const,
+  I32X4_ADD,
+  I32X4_EQ,
+  I32X4_GT_S,
+  I32X4_NEG,
+  I32X4_SHL,
+  I32X4_SHR_S,
+  I32X4_SPLAT,
+  I32X4_SUB,
+  localGet,
+  localSet,
+  localTee,
+  ODDS,
+  pairLoop,
+  quadLoop,
+  shuffle,
+  simd,
+  V128,
+  V128_AND,
+  V128_ANDNOT,
+  V128_BITSELECT,
+  V128_LOAD,
+  V128_STORE,
+  V128_STORE_16,
+  v128Load,
+  v128Load64Zero,
+} from './wasm/asm.js';
 
 // Locals of sigmoid(ptr, n): params 0-1, then one i32 and the v128 working values.
 const PTR = 0;
@@ -102,52 +77,6 @@ const R = 6;
 const Y = 7;
 const Z = 8;
 const R2 = 9;
-
-/**
- * A function's v128 constants, kept in locals that are set once before its loop: V8 builds a v128.const anew at
- * each use inside a loop, which made the sigmoid loop twice as long. Locals are numbered from `first`.
- */
-class Consts {
-  private readonly bytes: number[][] = [];
-  private readonly index = new Map<string, number>();
-  constructor(private readonly first: number) {}
-
-  /** local.get of a constant with all four f32 lanes = v. */
-  f32(v: number): number[] {
-    return this.get(Array.from(new Uint8Array(Float32Array.of(v, v, v, v).buffer)));
-  }
-
-  /** local.get of a constant with both f64 lanes = v. */
-  f64(v: number): number[] {
-    return this.get(Array.from(new Uint8Array(Float64Array.of(v, v).buffer)));
-  }
-
-  /** local.get of a constant with all four i32 lanes = v. */
-  i32(v: number): number[] {
-    return this.get(Array.from(new Uint8Array(Int32Array.of(v, v, v, v).buffer)));
-  }
-
-  private get(b: number[]): number[] {
-    const key = b.join(',');
-    let i = this.index.get(key);
-    if (i === undefined) {
-      i = this.first + this.bytes.length;
-      this.index.set(key, i);
-      this.bytes.push(b);
-    }
-    return localGet(i);
-  }
-
-  /** Number of v128 locals used. */
-  get count(): number {
-    return this.bytes.length;
-  }
-
-  /** Code setting every constant local (v128.const, local.set). */
-  setup(): number[] {
-    return this.bytes.flatMap((b, k) => [...simd(0x0c), ...b, ...localSet(this.first + k)]);
-  }
-}
 
 /** v = a * b + c on f32x4 values already pushed as a and b; c given as instructions. */
 const mulAdd = (c: number[]) => [...F32X4_MUL, ...c, ...F32X4_ADD];
@@ -201,35 +130,6 @@ const sigmoidBody = [
   ...sigmoidConsts.setup(),
   ...sigmoidLoop,
 ];
-
-/**
- * A loop over the f32 arrays whose pointers are in locals `params` (the first is also the output): until the first
- * reaches itself + 4n, runs `step(offset)` for each of the `unroll` blocks of `bytes` (8: two f32 in float64 lanes;
- * 16: four f32 lanes) at that byte offset, storing what it leaves with `store(offset)`, then advances every pointer.
- * Lanes past n (n rounded up) read and write scratch that the caller ignores. `end` is the index of an i32 local;
- * N holds n. `setup` runs once before the loop.
- */
-function lanesLoop(
-  params: number[], end: number, bytes: number, unroll: number,
-  step: (offset: number) => number[], store: (offset: number) => number[], setup: number[] = [],
-): number[] {
-  const advance = params.flatMap((p) => [...localGet(p), ...i32Const(bytes * unroll), ...I32_ADD, ...localSet(p)]);
-  const blocks = Array.from({ length: unroll }, (_, u) => [...localGet(params[0]), ...step(u * bytes), ...store(u * bytes)]).flat();
-  return [
-    ...localGet(params[0]), ...localGet(N), ...i32Const(2), ...I32_SHL, ...I32_ADD, ...localSet(end),
-    ...setup,
-    0x02, 0x40, 0x03, 0x40, // block, loop
-    ...localGet(params[0]), ...localGet(end), ...I32_GE_U, 0x0d, 1, // br_if 1: done
-    ...blocks,
-    ...advance,
-    0x0c, 0, 0x0b, 0x0b, 0x0b, // br 0, end loop, end block, end function
-  ];
-}
-
-/** Two pairs of f32 per iteration in float64 lanes (unrolled: the loop's own instructions were a third of it). */
-const pairLoop = (params: number[], end: number, step: (offset: number) => number[], setup: number[] = []) =>
-  lanesLoop(params, end, 8, 2, step, v128Store64Lane0, setup);
-const quadLoop = (params: number[], end: number, step: number[]) => lanesLoop(params, end, 16, 1, () => step, () => V128_STORE);
 
 /** relu(x, n): x = x & ~(x >> 31) on the float bits: a set sign bit gives +0 (as ops/activation.ts's loop). */
 const reluBody = quadLoop([0], 2, [...localGet(0), ...V128_LOAD, ...localGet(0), ...V128_LOAD, ...i32Const(31), ...I32X4_SHR_S, ...V128_ANDNOT]);
@@ -369,52 +269,25 @@ const poolGradBody = [
   0x0c, 0, 0x0b, 0x0b, 0x0b,
 ];
 
-function section(id: number, content: number[]): number[] {
-  return [id, ...uleb(content.length), ...content];
-}
-
-function name(s: string): number[] {
-  return [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
-}
-
-function code(locals: number[][], body: number[]): number[] {
-  const decl = [locals.length, ...locals.flatMap(([count, type]) => [count, type])];
-  return [...uleb(decl.length + body.length), ...decl, ...body];
-}
-
 /** Floats per chunk; the memory holds two chunks (regions A at 0 and B at CHUNK floats). */
 const CHUNK = 32768;
 /** Regions A and B, then three more chunks (the pooling kernels' per-window values, indices and outputs). */
 const PAGES = (5 * CHUNK * 4) / 65536;
 
-const moduleBytes = new Uint8Array([
-  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-  ...section(1, [
-    5,
-    0x60, 2, I32, I32, 0, // type 0 sigmoid(ptr, n)
-    0x60, 4, I32, I32, I32, F64, 0, // type 1 axpy(w, n, g, alpha)
-    0x60, 3, I32, I32, I32, 0, // type 2 sigmoidGrad(g, n, y), reluGrad(g, n, y)
-    0x60, 7, I32, I32, I32, I32, I32, I32, I32, 0, // type 3 reluMaxPool2(in, pairs, w, wo, out, arg, base)
-    0x60, 8, I32, I32, I32, I32, I32, I32, I32, I32, 0, // type 4 reluMaxPool2Grad(gx, pairs, w, wo, g, arg, base, out)
-  ]),
-  ...section(3, [7, 0, 1, 2, 0, 2, 3, 4]), // sigmoid, axpy, sigmoidGrad, relu, reluGrad, reluMaxPool2, reluMaxPool2Grad
-  ...section(5, [1, 0, PAGES]),
-  ...section(7, [
-    8, ...name('sigmoid'), 0, 0, ...name('axpy'), 0, 1, ...name('sigmoidGrad'), 0, 2, ...name('relu'), 0, 3, ...name('reluGrad'), 0, 4,
-    ...name('reluMaxPool2'), 0, 5, ...name('reluMaxPool2Grad'), 0, 6,
-    ...name('mem'), 2, 0,
-  ]),
-  ...section(10, [
-    7,
-    ...code([[1, I32], [7 + sigmoidConsts.count, V128]], sigmoidBody), // END; X, T, FX, R, Y, Z, R2, constants
-    ...code([[1, I32], [1, V128]], axpyBody),
-    ...code([[1, I32], [1, V128]], sigmoidGradBody),
-    ...code([[1, I32]], reluBody),
-    ...code([[1, I32]], reluGradBody),
-    ...code([[8, I32], [10, V128]], poolBody), // q, g, groups, pin, pin2, pout, parg, idx; E0 ... LANES
-    ...code([[6, I32], [6, V128]], poolGradBody), // q, gi, groups, row, idx, off; gm, j, pos, ev, od, lanes
-  ]),
-]);
+const moduleBytes = buildModule(
+  [
+    { name: 'sigmoid', params: [I32, I32], locals: [[1, I32], [7 + sigmoidConsts.count, V128]], body: sigmoidBody }, // END; X ... R2, constants
+    { name: 'axpy', params: [I32, I32, I32, F64], locals: [[1, I32], [1, V128]], body: axpyBody },
+    { name: 'sigmoidGrad', params: [I32, I32, I32], locals: [[1, I32], [1, V128]], body: sigmoidGradBody },
+    { name: 'relu', params: [I32, I32], locals: [[1, I32]], body: reluBody },
+    { name: 'reluGrad', params: [I32, I32, I32], locals: [[1, I32]], body: reluGradBody },
+    // q, g, groups, pin, pin2, pout, parg, idx; E0 ... LANES
+    { name: 'reluMaxPool2', params: [I32, I32, I32, I32, I32, I32, I32], locals: [[8, I32], [10, V128]], body: poolBody },
+    // q, gi, groups, row, idx, off; gm, j, pos, ev, od, lanes
+    { name: 'reluMaxPool2Grad', params: [I32, I32, I32, I32, I32, I32, I32, I32], locals: [[6, I32], [6, V128]], body: poolGradBody },
+  ],
+  PAGES,
+);
 
 interface Simd {
   sigmoid: (ptr: number, n: number) => void;
