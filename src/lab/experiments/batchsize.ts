@@ -30,9 +30,9 @@ const schema = z
     refBatch: fields.batchSize,
     /** lr(B) = lr * (B / refBatch) ('linear', Goyal et al.), * sqrt(B / refBatch) ('sqrt', Hoffer et al.), or lr ('none'). */
     lrScaling: z.enum(['linear', 'sqrt', 'none']),
-    hidden: z.array(fields.width).min(1, 'hidden needs at least one layer'),
+    hidden: fields.hidden,
     activation: fields.activation,
-    initStd: z.number().positive('initStd must be positive').finite(),
+    initStd: fields.initStd,
     /** BN running-average momentum (bn, renorm, ghost). */
     momentum: z.number().gt(0, 'momentum must be in (0, 1]').max(1, 'momentum must be in (0, 1]'),
     /** Ghost BN's virtual batch size; ghost trials run only for batch sizes above it (at or below it Ghost BN is BN). */

@@ -23,7 +23,7 @@ const schema = z
     steps: fields.steps,
     batchSize: fields.batchSize,
     lr: fields.lr,
-    momentum: z.number().min(0).max(0.999),
+    momentum: fields.momentum,
     evalEvery: fields.evalEvery,
     evalSamples: fields.evalSamples,
     /** Training samples in the fixed batch used for the gradient and activation probes. */

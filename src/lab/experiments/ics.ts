@@ -27,10 +27,10 @@ const schema = z
     steps: fields.steps,
     batchSize: fields.batchSize,
     lr: fields.lr,
-    hidden: z.array(fields.width).min(1, 'hidden needs at least one layer'),
+    hidden: fields.hidden,
     activation: fields.activation,
     /** Std of the N(0, std) weight init ("small random Gaussians", as the paper's MNIST net). */
-    initStd: z.number().positive('initStd must be positive').finite(),
+    initStd: fields.initStd,
     evalEvery: fields.evalEvery,
     evalSamples: fields.evalSamples,
     /** Probes run at step 1 and every probeEvery steps. */

@@ -28,9 +28,9 @@ const schema = z
     steps: fields.steps,
     batchSize: fields.batchSize,
     lr: fields.lr,
-    hidden: z.array(fields.width).min(1, 'hidden needs at least one layer'),
+    hidden: fields.hidden,
     activation: fields.activation,
-    initStd: z.number().positive('initStd must be positive').finite(),
+    initStd: fields.initStd,
     evalEvery: fields.evalEvery,
     /** Test samples of every evaluation (running, population and batch statistics alike). */
     evalSamples: fields.evalSamples,

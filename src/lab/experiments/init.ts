@@ -18,10 +18,10 @@ const schema = z
     steps: fields.steps,
     batchSize: fields.batchSize,
     lr: fields.lr,
-    momentum: z.number().min(0).max(0.999),
+    momentum: fields.momentum,
     evalEvery: fields.evalEvery,
     evalSamples: fields.evalSamples,
-    hidden: z.array(fields.width).min(1, 'hidden needs at least one layer'),
+    hidden: fields.hidden,
   })
   .strict()
   .refine((c) => c.stds.length + c.schemes.length > 0, { message: 'stds and schemes are both empty: no init to run', path: ['stds'] });

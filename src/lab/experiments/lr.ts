@@ -21,10 +21,10 @@ const schema = z
     batchSize: fields.batchSize,
     evalEvery: fields.evalEvery,
     evalSamples: fields.evalSamples,
-    hidden: z.array(fields.width).min(1, 'hidden needs at least one layer'),
+    hidden: fields.hidden,
     activation: fields.activation,
     /** SGD momentum (0 = plain SGD as in the paper's MNIST run). */
-    momentum: z.number().min(0).max(0.999),
+    momentum: fields.momentum,
     /** Test accuracy whose first crossing is counted as "steps to target". */
     targetAccuracy: z.number().gt(0, 'targetAccuracy must be in (0, 1]').max(1, 'targetAccuracy must be in (0, 1]'),
   })
