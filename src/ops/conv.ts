@@ -1,4 +1,5 @@
-// conv2d by im2col + GEMM per image into reused scratch columns; backward: dW += dY col^T, dcol = W^T dY then col2im.
+// conv2d by im2col + GEMM per image into reused scratch columns; backward: dW += dY col^T, dx by correlating dY
+// with the flipped kernel (same convolutions) or by dcol = W^T dY and col2im.
 import { record } from '../autograd/record.js';
 import { kernels } from '../kernels/select.js';
 import { im2col, col2im, type ConvGeom } from '../kernels/ts/im2col.js';
