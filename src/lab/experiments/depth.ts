@@ -8,7 +8,7 @@ import { trainClassifier } from '../train.js';
 import { crossEntropy } from '../../ops/loss.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { Dataset } from '../../data/dataset.js';
-import { baseFields, fields, inputSize, chanceOf, metricCI, fmtPct, seedsText, round, finitePoints, stdOf, l2norm } from './mlp-common.js';
+import { baseFields, fields, inputSize, chanceOf, metricCI, fmtPct, seedsText, round, finitePoints, stdOf, l2norm, trainOptionsOf } from './mlp-common.js';
 
 const schema = z
   .object({
@@ -289,14 +289,7 @@ export const depth: Experiment<DepthConfig> = {
     const ratioCurve: Series = [];
     const lin = built.linears;
     const r = trainClassifier(built.model, data, {
-      steps: config.steps,
-      batchSize: config.batchSize,
-      lr: config.lr,
-      momentum: config.momentum,
-      evalEvery: config.evalEvery,
-      evalSamples: config.evalSamples,
-      seed: spec.seed,
-      progress: ctx.progress,
+      ...trainOptionsOf(config, spec.seed, ctx.progress),
       afterBackward: (step) => {
         if (step !== 1 && step % config.evalEvery !== 0) return;
         const q = l2norm(lin[0].weight.grad) / l2norm(lin[layers - 1].weight.grad);

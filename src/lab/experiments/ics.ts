@@ -9,7 +9,7 @@ import { crossEntropy } from '../../ops/loss.js';
 import { noGrad } from '../../autograd/grad-mode.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { Dataset } from '../../data/dataset.js';
-import { baseFields, fields, inputSize } from './mlp-common.js';
+import { baseFields, fields, inputSize, trainOptionsOf } from './mlp-common.js';
 import { meanCI } from '../stats.js';
 import { num, paired, pairedValues, pct, points, seeds, select, signOf, type Paired } from './paired.js';
 
@@ -316,16 +316,10 @@ function runTrial(spec: TrialSpec, config: IcsConfig, ctx: TrialContext): TrialO
   );
   const probes = new Probes(net, data, config);
   const r = trainClassifier(net.model, data, {
-    steps: config.steps,
-    batchSize: config.batchSize,
-    lr: config.lr,
-    evalEvery: config.evalEvery,
-    evalSamples: config.evalSamples,
-    seed: spec.seed,
+    ...trainOptionsOf(config, spec.seed, (d, t) => ctx.progress(d, t)),
     afterBackward: (step, _model, x, y) => {
       if (step === 1 || step % config.probeEvery === 0) probes.run(step, x, y);
     },
-    progress: (d, t) => ctx.progress(d, t),
   });
   const curves: Record<string, Series> = { testAccuracy: r.curves.testAccuracy, testLoss: r.curves.testLoss.filter(([, v]) => finite(v)), trainLoss: r.curves.trainLoss };
   probes.drift.mean.forEach((c, k) => (curves[`meanDriftL${k + 1}`] = c));

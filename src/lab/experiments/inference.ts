@@ -12,7 +12,7 @@ import { noGrad } from '../../autograd/grad-mode.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { ArgumentError } from '../../tensor/errors.js';
 import type { Split } from '../../data/dataset.js';
-import { baseFields, fields, inputSize } from './mlp-common.js';
+import { baseFields, fields, inputSize, trainOptionsOf } from './mlp-common.js';
 import { paired, pairedValues, pct, points, seeds, select, signOf, within } from './paired.js';
 
 const momentum = z.union([z.number().gt(0, 'momenta must be in (0, 1] or null (cumulative)').max(1, 'momenta must be in (0, 1] or null (cumulative)'), z.null()]);
@@ -251,14 +251,8 @@ function runTrial(spec: TrialSpec, config: InferenceConfig, ctx: TrialContext): 
       if (Number.isFinite(e.logVar)) varErr.push([step, e.logVar]);
     });
   const r = trainClassifier(model, data, {
-    steps: config.steps,
-    batchSize: config.batchSize,
-    lr: config.lr,
-    evalEvery: config.evalEvery,
-    evalSamples: config.evalSamples,
-    seed: spec.seed,
+    ...trainOptionsOf(config, spec.seed, (d, t) => ctx.progress(d, t)),
     onEval: (step) => track(step),
-    progress: (d, t) => ctx.progress(d, t),
   });
   const curves: Record<string, Series> = { testAccuracy: r.curves.testAccuracy, trainLoss: r.curves.trainLoss, runningMeanError: meanErr, runningVarError: varErr };
   if (r.diverged) {

@@ -5,7 +5,7 @@ import { trialId } from '../experiment.js';
 import type { Finding, Trial, Verdict } from '../results.js';
 import { buildMlp, type ActivationName, type InitSpec } from '../models.js';
 import { trainClassifier } from '../train.js';
-import { baseFields, fields, inputSize, chanceOf, metricCI, fmtPct, fmtNum, seedsText, round, finitePoints } from './mlp-common.js';
+import { baseFields, fields, inputSize, chanceOf, metricCI, fmtPct, fmtNum, seedsText, round, finitePoints, trainOptionsOf } from './mlp-common.js';
 
 const schema = z
   .object({
@@ -233,16 +233,9 @@ export const init: Experiment<InitConfig> = {
       spec.seed,
     );
     const r = trainClassifier(model, data, {
-      steps: config.steps,
-      batchSize: config.batchSize,
-      lr: config.lr,
-      momentum: config.momentum,
-      evalEvery: config.evalEvery,
-      evalSamples: config.evalSamples,
-      seed: spec.seed,
+      ...trainOptionsOf(config, spec.seed, ctx.progress),
       // A std of 10 puts logits in the thousands at step 0: only NaN/Inf counts as divergence here.
       divergeLoss: Infinity,
-      progress: ctx.progress,
     });
     const acc = r.curves.testAccuracy;
     const loss0 = r.curves.testLoss[0]?.[1];

@@ -6,7 +6,7 @@ import type { Finding, Trial, Verdict } from '../results.js';
 import { buildMlp } from '../models.js';
 import { trainClassifier, stepsToReach } from '../train.js';
 import type { MeanCI } from '../stats.js';
-import { baseFields, fields, inputSize, chanceOf, metricCI, fmtPct, fmtSteps, fmtNum, fmtInt, seedsText, round, finitePoints, l2norm } from './mlp-common.js';
+import { baseFields, fields, inputSize, chanceOf, metricCI, fmtPct, fmtSteps, fmtNum, fmtInt, seedsText, round, finitePoints, l2norm, trainOptionsOf } from './mlp-common.js';
 
 const schema = z
   .object({
@@ -289,14 +289,7 @@ export const lr: Experiment<LrConfig> = {
       spec.seed,
     );
     const r = trainClassifier(model, data, {
-      steps: config.steps,
-      batchSize: config.batchSize,
-      lr,
-      momentum: config.momentum,
-      evalEvery: config.evalEvery,
-      evalSamples: config.evalSamples,
-      seed: spec.seed,
-      progress: ctx.progress,
+      ...trainOptionsOf({ ...config, lr }, spec.seed, ctx.progress),
       // The first layer's relative step lr * |g| / |W|: BN's effective learning rate depends on the weights' scale.
       afterBackward: (step) => {
         if (step !== 1 && step % config.evalEvery !== 0) return;

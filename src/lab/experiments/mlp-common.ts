@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import type { Dataset } from '../../data/dataset.js';
 import type { Trial } from '../results.js';
+import type { TrainOptions } from '../train.js';
 import { meanCI, type MeanCI } from '../stats.js';
 
 /** The BaseConfig fields as zod schema fields (spread into each experiment's z.object). */
@@ -116,4 +117,21 @@ export function l2norm(v: ArrayLike<number> | null): number {
 /** Keeps only points with finite x and y (a curve in results must hold finite numbers). */
 export function finitePoints(points: [number, number][]): [number, number][] {
   return points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
+}
+
+/** The config fields every experiment hands to trainClassifier unchanged (momentum absent means plain SGD). */
+type TrainFields = Pick<TrainOptions, 'steps' | 'batchSize' | 'lr' | 'momentum' | 'evalEvery' | 'evalSamples'>;
+
+/** trainClassifier options for one seed from an experiment's config; a trial adds its own probes and overrides. */
+export function trainOptionsOf(config: TrainFields, seed: number, progress: TrainOptions['progress']): TrainOptions {
+  return {
+    steps: config.steps,
+    batchSize: config.batchSize,
+    lr: config.lr,
+    momentum: config.momentum,
+    evalEvery: config.evalEvery,
+    evalSamples: config.evalSamples,
+    seed,
+    progress,
+  };
 }

@@ -6,7 +6,7 @@ import type { Finding, Trial, Verdict } from '../results.js';
 import { buildMlp } from '../models.js';
 import { trainClassifier } from '../train.js';
 import type { MeanCI } from '../stats.js';
-import { baseFields, fields, metricCI, fmtPct, seedsText, round, finitePoints, inputSize } from './mlp-common.js';
+import { baseFields, fields, metricCI, fmtPct, seedsText, round, finitePoints, inputSize, trainOptionsOf } from './mlp-common.js';
 
 const schema = z
   .object({
@@ -162,17 +162,10 @@ export const regularization: Experiment<RegularizationConfig> = {
       spec.seed,
     );
     const r = trainClassifier(model, data, {
-      steps: config.steps,
-      batchSize: config.batchSize,
-      lr: config.lr,
-      momentum: config.momentum,
-      evalEvery: config.evalEvery,
-      evalSamples: config.evalSamples,
+      ...trainOptionsOf(config, spec.seed, ctx.progress),
       // Train accuracy over the whole subset (in eval mode, as test accuracy), so the gap compares like with like.
       trainEvalSamples: subset,
       trainSubset: subset,
-      seed: spec.seed,
-      progress: ctx.progress,
     });
     const test = r.curves.testAccuracy;
     const train = r.curves.trainAccuracy;
