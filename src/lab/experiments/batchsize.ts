@@ -10,6 +10,7 @@ import { ArgumentError } from '../../tensor/errors.js';
 import { meanCI, type MeanCI } from '../stats.js';
 import { baseFields, fields, inputSize } from './mlp-common.js';
 import { bySeed, paired, pairedValues, pct, points, seeds, select, signOf } from './paired.js';
+import { divergedFinding } from './diverged.js';
 
 /** The normalizations compared. */
 export const BATCHSIZE_ARMS = ['bn', 'renorm', 'ghost', 'group', 'layer'] as const;
@@ -286,16 +287,12 @@ function findGhost(trials: readonly Trial[], config: BatchsizeConfig): Finding {
 
 function findings(trials: Trial[], config: BatchsizeConfig): Finding[] {
   const out = [findSmallBatchPenalty(trials, config), findGroupNorm(trials, config), findRenorm(trials, config), findGhost(trials, config)];
-  const div = trials.filter((t) => t.diverged);
-  if (div.length) {
-    out.push({
-      id: 'diverged',
-      claim: 'Every run trains at its scaled learning rate',
-      text: `${div.length} of ${trials.length} trials diverged (${[...new Set(div.map((t) => `${t.arm} at batch ${String(t.params.batchSize)}`))].join(', ')}); they count as chance accuracy above.`,
-      verdict: 'contradicted',
-      values: { diverged: div.length, trials: trials.length },
-    });
-  }
+  const div = divergedFinding(trials, {
+    claim: 'Every run trains at its scaled learning rate',
+    which: (d) => [...new Set(d.map((t) => `${t.arm} at batch ${String(t.params.batchSize)}`))].join(', '),
+    consequence: 'they count as chance accuracy above',
+  });
+  if (div) out.push(div);
   return out;
 }
 

@@ -12,6 +12,7 @@ import type { Dataset } from '../../data/dataset.js';
 import { baseFields, fields, inputSize, trainOptionsOf } from './mlp-common.js';
 import { meanCI } from '../stats.js';
 import { num, paired, pairedValues, pct, points, seeds, select, signOf, type Paired } from './paired.js';
+import { divergedFinding } from './diverged.js';
 
 /** The arms: the paper's net without and with BN, and Santurkar et al.'s BN followed by fresh random noise every step. */
 export const ICS_ARMS = ['plain', 'bn', 'noisy-bn'] as const;
@@ -492,17 +493,12 @@ function findSmoothness(trials: readonly Trial[], config: IcsConfig): Finding {
 
 function findings(trials: Trial[], config: IcsConfig): Finding[] {
   const out = [findDrift(trials), findGradientIcs(trials), findSmoothness(trials, config), findNoisy(trials)];
-  const div = trials.filter((t) => t.diverged);
-  if (div.length) {
-    const acc = meanCI(div.map((t) => t.divergedAt));
-    out.push({
-      id: 'diverged',
-      claim: 'Every run trains at this learning rate',
-      text: `${div.length} of ${trials.length} trials diverged (${[...new Set(div.map((t) => t.arm))].join(', ')}; at step ${num(acc)}); their probes stop there.`,
-      verdict: 'contradicted',
-      values: { diverged: div.length, trials: trials.length },
-    });
-  }
+  const div = divergedFinding(trials, {
+    claim: 'Every run trains at this learning rate',
+    which: (d) => `${[...new Set(d.map((t) => t.arm))].join(', ')}; at step ${num(meanCI(d.map((t) => t.divergedAt)))}`,
+    consequence: 'their probes stop there',
+  });
+  if (div) out.push(div);
   return out;
 }
 

@@ -14,6 +14,7 @@ import { ArgumentError } from '../../tensor/errors.js';
 import type { Split } from '../../data/dataset.js';
 import { baseFields, fields, inputSize, trainOptionsOf } from './mlp-common.js';
 import { paired, pairedValues, pct, points, seeds, select, signOf, within } from './paired.js';
+import { divergedFinding } from './diverged.js';
 
 const momentum = z.union([z.number().gt(0, 'momenta must be in (0, 1] or null (cumulative)').max(1, 'momenta must be in (0, 1] or null (cumulative)'), z.null()]);
 
@@ -437,16 +438,12 @@ function findGap(trials: readonly Trial[], config: InferenceConfig): Finding {
 
 function findings(trials: Trial[], config: InferenceConfig): Finding[] {
   const out = [findPopulation(trials, config), findMomentum(trials, config), findUnbiased(trials, config), findEvalBatch(trials, config), findGap(trials, config)];
-  const div = trials.filter((t) => t.diverged);
-  if (div.length) {
-    out.push({
-      id: 'diverged',
-      claim: 'Every run trains at this learning rate',
-      text: `${div.length} of ${trials.length} trials diverged (momenta ${[...new Set(div.map((t) => momentumLabel(t.params.momentum as number | null)))].join(', ')}); the findings above leave them out.`,
-      verdict: 'contradicted',
-      values: { diverged: div.length, trials: trials.length },
-    });
-  }
+  const div = divergedFinding(trials, {
+    claim: 'Every run trains at this learning rate',
+    which: (d) => `momenta ${[...new Set(d.map((t) => momentumLabel(t.params.momentum as number | null)))].join(', ')}`,
+    consequence: 'the findings above leave them out',
+  });
+  if (div) out.push(div);
   return out;
 }
 
