@@ -172,14 +172,8 @@ export function bandChart(rows: readonly (BandRow & { panel?: string; row?: stri
   return wrap(values, layer, o.facet);
 }
 
-/** A point of a sweep: mean and CI of a metric at one x, and how many of its seeds diverged. */
-export interface SweepRow {
-  series: string;
-  x: number;
-  mean: number;
-  lo: number;
-  hi: number;
-  n: number;
+/** A point of a sweep: mean and CI of a metric at one x (as a band row), and how many of its seeds diverged. */
+export interface SweepRow extends BandRow {
   /** Trials crossed at this point (diverged by default, see SweepFigureOpts.flag). */
   flagged: number;
   seeds: number;

@@ -1,6 +1,6 @@
 // ics: input drift and gradient change per layer, smoothness along the gradient over training, and noisy-BN accuracy curves.
 import { figure, skip, type FigureBuilder, type FigureOutcome, type RunView } from '../figure.js';
-import { curveBand, curveNames, groupTrials, layerProfile, seedsPhrase, type BandRow } from '../group.js';
+import { curveBand, curveNames, groupTrials, layerProfile, seedsPhrase, type BandRow, type Group } from '../group.js';
 import { bandChart, num } from './common.js';
 import { ACCURACY_AXIS, ACCURACY_CURVES, STEP_AXIS, curveFigure } from './shared.js';
 
@@ -8,6 +8,14 @@ import { ACCURACY_AXIS, ACCURACY_CURVES, STEP_AXIS, curveFigure } from './shared
 interface LayerPanel {
   prefix: string;
   panel: string;
+}
+
+/** "label mean" per group, the mean taken over the group's points in one facet panel: a caption's summary of the first panel. */
+function panelAverages(groups: readonly Group[], rows: readonly (BandRow & { panel: string })[], panel: string): string[] {
+  return groups.map((g) => {
+    const v = rows.filter((r) => r.panel === panel && r.series === g.label).map((r) => r.mean);
+    return `${g.label} ${v.length ? num(v.reduce((a, b) => a + b, 0) / v.length) : 'n/a'}`;
+  });
 }
 
 /** Per-layer profiles of the given prefixes, one facet panel each, independent y scales. */
@@ -19,11 +27,7 @@ function layerFigure(run: RunView, o: { id: string; title: string; panels: Layer
   const rows: (BandRow & { panel: string })[] = [];
   for (const p of present) for (const g of groups) for (const r of layerProfile(g, p.prefix)) rows.push({ ...r, panel: p.panel });
   if (rows.length === 0) return skip(o.id, o.title, 'per-layer curves hold no finite points');
-  const first = present[0].panel;
-  const avg = groups.map((g) => {
-    const v = rows.filter((r) => r.panel === first && r.series === g.label).map((r) => r.mean);
-    return `${g.label} ${v.length ? num(v.reduce((a, b) => a + b, 0) / v.length) : 'n/a'}`;
-  });
+  const avg = panelAverages(groups, rows, present[0].panel);
   const caption = `${o.what} averaged over layers and training: ${avg.join(', ')} (each layer's curve averaged over training, then over ${seedsPhrase(groups)}; bands: 95% CI).`;
   return figure(
     o.id,
@@ -47,10 +51,7 @@ function smoothnessFigure(run: RunView): FigureOutcome {
   for (const q of quantities) for (const g of groups) for (const r of curveBand(g, q.curve)) if (r.mean > 0) rows.push({ ...r, panel: q.panel });
   if (rows.length === 0) return skip(id, title, 'smoothness curves hold no positive finite points');
   const first = quantities[0].panel;
-  const avg = groups.map((g) => {
-    const v = rows.filter((r) => r.panel === first && r.series === g.label).map((r) => r.mean);
-    return `${g.label} ${v.length ? num(v.reduce((a, b) => a + b, 0) / v.length) : 'n/a'}`;
-  });
+  const avg = panelAverages(groups, rows, first);
   const caption = `Smaller is smoother: the mean ${first} over training is ${avg.join(', ')} (lines: mean over ${seedsPhrase(groups)}, bands: 95% CI).`;
   return figure(
     id,
