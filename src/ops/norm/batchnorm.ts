@@ -229,9 +229,16 @@ export function batchNorm(
   bias: Tensor | null = null,
   opts: BatchNormOptions = {},
 ): Tensor {
+  return bnCore(x, weight, bias, { op: 'batchNorm', ...functionalCore(runningMean, runningVar, opts) });
+}
+
+/**
+ * bnCore options of the functional forms, with their defaults (training false, momentum 0.1, eps 1e-5): batch
+ * statistics and running updates in training, the running statistics otherwise.
+ */
+function functionalCore(runningMean: Tensor | null, runningVar: Tensor | null, opts: BatchNormOptions): Omit<BnCoreOptions, 'op'> {
   const training = opts.training ?? false;
-  return bnCore(x, weight, bias, {
-    op: 'batchNorm',
+  return {
     batchStats: training,
     runningMean,
     runningVar,
@@ -239,7 +246,7 @@ export function batchNorm(
     momentum: opts.momentum ?? 0.1,
     eps: opts.eps ?? 1e-5,
     virtualBatchSize: opts.virtualBatchSize ?? null,
-  });
+  };
 }
 
 /**
@@ -257,16 +264,9 @@ export function batchRenorm(
   bias: Tensor | null = null,
   opts: BatchNormOptions & Partial<RenormLimits> = {},
 ): Tensor {
-  const training = opts.training ?? false;
   return bnCore(x, weight, bias, {
     op: 'batchRenorm',
-    batchStats: training,
-    runningMean,
-    runningVar,
-    update: training,
-    momentum: opts.momentum ?? 0.1,
-    eps: opts.eps ?? 1e-5,
-    virtualBatchSize: opts.virtualBatchSize ?? null,
+    ...functionalCore(runningMean, runningVar, opts),
     renorm: { rMax: opts.rMax ?? 1, dMax: opts.dMax ?? 0 },
   });
 }
