@@ -27,6 +27,11 @@ function limitsAt(rMax: RenormLimit, dMax: RenormLimit, step: number): RenormLim
   return { rMax: typeof rMax === 'number' ? rMax : rMax(step), dMax: typeof dMax === 'number' ? dMax : dMax(step) };
 }
 
+/** The limits given in the options, else the paper's schedule (see renormRamp). */
+function limitsOrSchedule(opts: BatchRenormOptions): { rMax: RenormLimit; dMax: RenormLimit } {
+  return { rMax: opts.rMax ?? renormRamp(1, 3, 5000, 40000), dMax: opts.dMax ?? renormRamp(0, 5, 5000, 25000) };
+}
+
 function checkRenorm(name: string, opts: BatchRenormOptions): void {
   check(!('trackRunningStats' in opts) || (opts as { trackRunningStats?: boolean }).trackRunningStats !== false, `${name}: Batch Renorm needs running statistics (trackRunningStats must stay true)`);
   for (const [k, v] of [['rMax', opts.rMax], ['dMax', opts.dMax]] as const) {
@@ -48,8 +53,9 @@ export class BatchRenorm1d extends BatchNorm1d {
   constructor(numFeatures: number, opts: BatchRenormOptions = {}) {
     checkRenorm('BatchRenorm1d', opts);
     super(numFeatures, opts);
-    this.rMax = opts.rMax ?? renormRamp(1, 3, 5000, 40000);
-    this.dMax = opts.dMax ?? renormRamp(0, 5, 5000, 25000);
+    const limits = limitsOrSchedule(opts);
+    this.rMax = limits.rMax;
+    this.dMax = limits.dMax;
   }
 
   /** The limits the next training step will use. */
@@ -70,8 +76,9 @@ export class BatchRenorm2d extends BatchNorm2d {
   constructor(numFeatures: number, opts: BatchRenormOptions = {}) {
     checkRenorm('BatchRenorm2d', opts);
     super(numFeatures, opts);
-    this.rMax = opts.rMax ?? renormRamp(1, 3, 5000, 40000);
-    this.dMax = opts.dMax ?? renormRamp(0, 5, 5000, 25000);
+    const limits = limitsOrSchedule(opts);
+    this.rMax = limits.rMax;
+    this.dMax = limits.dMax;
   }
 
   /** The limits the next training step will use. */
