@@ -292,7 +292,8 @@ function driftFinding(trials: readonly Trial[], c: Fig1Config): Finding {
   const plS = d('plain', 'spreadDrift');
   const sep = separated(bn, pl);
   const verdict: Verdict = bn.n === 0 || pl.n === 0 ? 'inconclusive' : sep === -1 ? 'supported' : sep === 1 ? 'contradicted' : 'inconclusive';
-  const f = (ci: MeanCI) => (ci.n > 1 ? `${ci.mean.toFixed(2)} ± ${ci.half.toFixed(2)}` : ci.mean.toFixed(2));
+  // Diverged trials have no percentiles: an arm with none left is reported as such, never as NaN.
+  const f = (ci: MeanCI) => (ci.n === 0 ? 'n/a (every trial diverged)' : ci.n > 1 ? `${ci.mean.toFixed(2)} ± ${ci.half.toFixed(2)}` : ci.mean.toFixed(2));
   const cmp = verdict === 'supported' ? (pl.mean / bn.mean).toFixed(1) + 'x less with BN' : verdict === 'contradicted' ? 'more with BN, contrary to the claim' : noDifference(c.seeds);
   const text =
     `Over training, the median input of ${c.probeUnits} last-layer sigmoids moved by ${f(bn)} with BN vs ${f(pl)} without (range of the 50th percentile; ${cmp}); ` +
