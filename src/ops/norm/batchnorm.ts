@@ -180,9 +180,10 @@ export function bnCore(x: Tensor, weight: Tensor | null, bias: Tensor | null, o:
   return record(new Tensor(y, x.shape), op, [x, weight, bias], (dy) => {
     const gw = weight !== null && weight.requiresGrad ? weight.gradBuffer() : null;
     const gb = bias !== null && bias.requiresGrad ? bias.gradBuffer() : null;
-    // A fresh x gradient is written, not accumulated: one read of a 0-filled buffer fewer.
+    // A fresh x gradient is written, not accumulated, into a buffer that is never zeroed: every element is
+    // assigned below (each sub-batch writes its own samples), so zero-filling it first was pure cost.
     const fresh = x.requiresGrad && x.grad === null;
-    const gx = x.requiresGrad ? x.gradBuffer() : null;
+    const gx = x.requiresGrad ? (x.grad ?? x.freshGrad()) : null;
     const sumDy = new Float64Array(C);
     const sumDyXc = new Float64Array(C);
     const coef = { a: new Float64Array(C), b: new Float64Array(C), k: new Float64Array(C), accumulate: !fresh };
