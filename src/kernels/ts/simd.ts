@@ -1,12 +1,12 @@
 // WebAssembly SIMD kernels for loops that V8 runs slowly (sigmoid and its gradient, relu and its gradient, relu fused
-// with 2x2 max pooling, the SGD update), assembled at load by wasm/asm.ts from the named instructions below; each
+// with 2x2 max pooling, the SGD update, BatchNorm's affine map and input gradient), assembled at load by wasm/asm.ts from the named instructions below; each
 // falls back to a plain loop where WebAssembly SIMD is missing.
 //
 // Why: V8 compiles a float32 loop to scalar code, ~2 ns per element even for w -= lr * g, and Math.exp costs
 // ~15 ns per call (sigmoid was a quarter of the paper's net, W1; exp polynomials in JavaScript did not beat it).
 // Data is copied into the module's memory in chunks (memcpy, ~0.1 ns per element), computed 2 or 4 lanes at a
 // time and copied back. No build step and no binary blob: the bytes come from this file.
-// sigmoid works in float32 (within 2 ulps); sigmoidGrad and axpy work in float64 lanes and round once, exactly as
+// sigmoid works in float32 (within 2 ulps); sigmoidGrad, axpy and the BatchNorm kernels work in float64 lanes and round once, exactly as
 // the JavaScript loops they replace, so their results are bit-identical to those; the relu and pooling kernels
 // work on float bits and match their loops exactly.
 
@@ -160,6 +160,27 @@ const sigmoidGradBody = pairLoop(
   [...f64Const(1), ...F64X2_SPLAT, ...localSet(4)],
 );
 
+/** affine(out, n, x, a, b): out = f32(x * a + b) in float64, as BatchNorm's forward loop (kernels/ts/batchnorm.ts). */
+// Locals: out 0, n 1, x 2, a 3, b 4 (f64), END 5 (i32), A 6, B 7 (v128, a and b in both lanes).
+const affineBody = pairLoop(
+  [0, 2],
+  5,
+  (o) => [...pairF64(2, o), ...localGet(6), ...F64X2_MUL, ...localGet(7), ...F64X2_ADD, ...F32X4_DEMOTE_F64X2_ZERO],
+  [...localGet(3), ...F64X2_SPLAT, ...localSet(6), ...localGet(4), ...F64X2_SPLAT, ...localSet(7)],
+);
+
+/** gradAffine(out, n, dy, x, a, b, k): out = f32(a * dy + b * x + k) in float64, as BatchNorm's gradPlane. */
+// Locals: out 0, n 1, dy 2, x 3, a 4, b 5, k 6 (f64), END 7 (i32), A 8, B 9, K 10 (v128 splats).
+const gradAffineBody = pairLoop(
+  [0, 2, 3],
+  7,
+  (o) => [
+    ...localGet(8), ...pairF64(2, o), ...F64X2_MUL, ...localGet(9), ...pairF64(3, o), ...F64X2_MUL, ...F64X2_ADD,
+    ...localGet(10), ...F64X2_ADD, ...F32X4_DEMOTE_F64X2_ZERO,
+  ],
+  [4, 5, 6].flatMap((p, i) => [...localGet(p), ...F64X2_SPLAT, ...localSet(8 + i)]),
+);
+
 /**
  * reluMaxPool2(in, pairs, w, wo, out, arg, base): 2x2 max pooling of relu(x), stride 2, over `pairs` consecutive
  * row pairs of width w at `in` (planes of even height, so row pairs follow each other), four windows per step.
@@ -285,6 +306,8 @@ const moduleBytes = buildModule(
     { name: 'reluMaxPool2', params: [I32, I32, I32, I32, I32, I32, I32], locals: [[8, I32], [10, V128]], body: poolBody },
     // q, gi, groups, row, idx, off; gm, j, pos, ev, od, lanes
     { name: 'reluMaxPool2Grad', params: [I32, I32, I32, I32, I32, I32, I32, I32], locals: [[6, I32], [6, V128]], body: poolGradBody },
+    { name: 'affine', params: [I32, I32, I32, F64, F64], locals: [[1, I32], [2, V128]], body: affineBody },
+    { name: 'gradAffine', params: [I32, I32, I32, I32, F64, F64, F64], locals: [[1, I32], [3, V128]], body: gradAffineBody },
   ],
   PAGES,
 );
@@ -297,6 +320,8 @@ interface Simd {
   reluGrad: (g: number, n: number, y: number) => void;
   reluMaxPool2: (inp: number, pairs: number, w: number, wo: number, out: number, arg: number, base: number) => void;
   reluMaxPool2Grad: (gx: number, pairs: number, w: number, wo: number, g: number, arg: number, base: number, out: number) => void;
+  affine: (out: number, n: number, x: number, a: number, b: number) => void;
+  gradAffine: (out: number, n: number, dy: number, x: number, a: number, b: number, k: number) => void;
   mem: Float32Array;
   memI32: Int32Array;
 }
@@ -314,6 +339,8 @@ function instantiate(): Simd | null {
       reluGrad: e.reluGrad as Simd['reluGrad'],
       reluMaxPool2: e.reluMaxPool2 as Simd['reluMaxPool2'],
       reluMaxPool2Grad: e.reluMaxPool2Grad as Simd['reluMaxPool2Grad'],
+      affine: e.affine as Simd['affine'],
+      gradAffine: e.gradAffine as Simd['gradAffine'],
       mem,
       memI32: new Int32Array(mem.buffer),
     };
@@ -474,6 +501,78 @@ export function reluMaxPool2GradInto(
     mem.set(out.subarray(q0 * wo, (q0 + pairs) * wo), 4 * CHUNK);
     reluMaxPool2Grad(0, pairs, w, wo, 2 * CHUNK * 4, 3 * CHUNK * 4, q0 * 2 * w, 4 * CHUNK * 4);
     gx.set(mem.subarray(0, pairs * 2 * w), q0 * 2 * w);
+  }
+  return true;
+}
+
+/**
+ * Below this plane size (S values per channel and sample) the per-plane kernel call costs more than it saves; the
+ * caller runs its own loop.
+ */
+const MIN_PLANE = 32;
+
+/**
+ * Calls run(pos, len, p) for each piece of plane p (planes of S values, in memory order) that falls in the chunk
+ * [off, off + len) of the flat range; pos is the piece's float offset within the chunk.
+ */
+function planePieces(off: number, len: number, S: number, run: (pos: number, len: number, p: number) => void): void {
+  for (let i = off, end = off + len; i < end; ) {
+    const p = Math.floor(i / S);
+    const pieceEnd = Math.min((p + 1) * S, end);
+    run(i - off, pieceEnd - i, p);
+    i = pieceEnd;
+  }
+}
+
+/**
+ * BatchNorm's forward map y = x * scale[c] + shift[c] over the planes of samples [n0, n1) of an (N, C, S) array,
+ * bit-identical to the plain loop (float64 lanes, one rounding). Returns false (nothing written) when the kernel
+ * does not apply (no WebAssembly SIMD, or planes under MIN_PLANE values).
+ * Output goes to region B, not in place: a piece's last step may write up to 3 values past it, into the next
+ * piece's slots, which that piece then writes; reading them back in place would have used clobbered inputs.
+ */
+export function bnAffineInto(
+  x: Float32Array, y: Float32Array, C: number, S: number, n0: number, n1: number, scale: Float64Array, shift: Float64Array,
+): boolean {
+  if (kernel === null || S < MIN_PLANE) return false;
+  const { affine, mem } = kernel;
+  const start = n0 * C * S;
+  const end = n1 * C * S;
+  for (let off = start; off < end; off += CHUNK) {
+    const len = Math.min(CHUNK, end - off);
+    mem.set(x.subarray(off, off + len));
+    planePieces(off, len, S, (pos, n, p) => {
+      const c = p % C;
+      affine((CHUNK + pos) * 4, n, pos * 4, scale[c], shift[c]);
+    });
+    y.set(mem.subarray(CHUNK, CHUNK + len), off);
+  }
+  return true;
+}
+
+/**
+ * BatchNorm's input gradient dx = a[c] * dy + b[c] * x + k[c], written (not added) over the planes of samples
+ * [n0, n1); bit-identical to the plain loop. Returns false (nothing written) when the kernel does not apply.
+ * dy goes to region A, x to B, the result to the third chunk (slack as in bnAffineInto).
+ */
+export function bnGradInto(
+  x: Float32Array, dy: Float32Array, dx: Float32Array, C: number, S: number, n0: number, n1: number,
+  coef: { a: Float64Array; b: Float64Array; k: Float64Array },
+): boolean {
+  if (kernel === null || S < MIN_PLANE) return false;
+  const { gradAffine, mem } = kernel;
+  const { a, b, k } = coef;
+  const start = n0 * C * S;
+  const end = n1 * C * S;
+  for (let off = start; off < end; off += CHUNK) {
+    const len = Math.min(CHUNK, end - off);
+    mem.set(dy.subarray(off, off + len));
+    mem.set(x.subarray(off, off + len), CHUNK);
+    planePieces(off, len, S, (pos, n, p) => {
+      const c = p % C;
+      gradAffine((2 * CHUNK + pos) * 4, n, pos * 4, (CHUNK + pos) * 4, a[c], b[c], k[c]);
+    });
+    dx.set(mem.subarray(2 * CHUNK, 2 * CHUNK + len), off);
   }
   return true;
 }
