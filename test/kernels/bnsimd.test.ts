@@ -1,6 +1,6 @@
-// BatchNorm's WebAssembly SIMD kernels (affine apply, written input gradient) against their plain loops, bit for bit.
+// BatchNorm's WebAssembly SIMD kernels (affine apply, backward sums, written input gradient) against their plain loops, bit for bit.
 import { describe, expect, it } from 'vitest';
-import { bnAffineInto, bnGradInto, simdAvailable } from '../../src/kernels/ts/simd.js';
+import { bnAffineInto, bnGradInto, bnGradSumsInto, simdAvailable } from '../../src/kernels/ts/simd.js';
 import { Rng } from '../../src/tensor/rng.js';
 
 describe(`BatchNorm SIMD kernels (${simdAvailable ? 'WebAssembly SIMD' : 'plain-loop fallback'})`, () => {
@@ -37,6 +37,32 @@ describe(`BatchNorm SIMD kernels (${simdAvailable ? 'WebAssembly SIMD' : 'plain-
       if (simdAvailable) {
         expect(y).toEqual(yRef);
         expect(dx).toEqual(dxRef);
+      }
+      // bnGradSums's loop: four accumulators by index mod 4, the tail into the first, combined left to right.
+      const mean = vec();
+      const dyRef = new Float64Array(C);
+      const xcRef = new Float64Array(C);
+      for (let n = n0; n < n1; n++) {
+        for (let c = 0; c < C; c++) {
+          const a = [0, 0, 0, 0];
+          const b = [0, 0, 0, 0];
+          const o = (n * C + c) * S;
+          for (let i = o; i < o + S; i++) {
+            const j = i < o + (S & ~3) ? (i - o) % 4 : 0;
+            a[j] += dy[i];
+            b[j] += dy[i] * (x[i] - mean[c]);
+          }
+          dyRef[c] += a[0] + a[1] + a[2] + a[3];
+          xcRef[c] += b[0] + b[1] + b[2] + b[3];
+        }
+      }
+      const sumDy = new Float64Array(C);
+      const sumDyXc = new Float64Array(C);
+      const ok = bnGradSumsInto(x, dy, C, S, { n0, n1, mean }, sumDy, sumDyXc);
+      expect(ok).toBe(simdAvailable && S <= 32768);
+      if (ok) {
+        expect(sumDy).toEqual(dyRef);
+        expect(sumDyXc).toEqual(xcRef);
       }
     });
   }

@@ -8,14 +8,14 @@
 // channels are columns, handled four at a time (see matrixStats). Sums are float64 (JavaScript numbers) with
 // several accumulators to break the add chains.
 // Nothing here allocates and there are no per-element closures. Where WebAssembly SIMD is present, the affine
-// apply and the written input gradient run in simd.ts's float64-lane kernels, bit-identical to the loops here.
+// apply, the backward sums and the written input gradient run in simd.ts's float64-lane kernels, bit-identical to the loops here.
 //
 // Why the 8-wide blocks that load everything before storing anything: V8 does not hoist a typed array's map,
 // length and data pointer out of a loop, and after every element store it reloads them for the next access
 // (a store could, as far as it knows, have changed them). Loading 8 values, then storing 8, pays those checks
 // once per block instead of once per element: measured 20-25% faster for the writing passes.
 
-import { bnAffineInto, bnGradInto } from './simd.js';
+import { bnAffineInto, bnGradInto, bnGradSumsInto } from './simd.js';
 
 /**
  * Per-channel mean and biased variance over samples [n0, n1): mean[c] and variance[c] = sum((x - mean)^2) / m,
@@ -150,6 +150,8 @@ export function bnGradSums(
     matrixGradSums(x, dy, C, n0, n1, mean, sumDy, sumDyXc);
     return;
   }
+  // WebAssembly SIMD, float64 lanes holding the same four accumulators: bit-identical sums.
+  if (bnGradSumsInto(x, dy, C, S, range, sumDy, sumDyXc)) return;
   sumDy.fill(0, 0, C);
   sumDyXc.fill(0, 0, C);
   for (let n = n0; n < n1; n++) {

@@ -55,6 +55,7 @@ import {
   quadLoop,
   shuffle,
   simd,
+  uleb,
   V128,
   V128_AND,
   V128_ANDNOT,
@@ -182,6 +183,30 @@ const gradAffineBody = pairLoop(
 );
 
 /**
+ * gradSums(dy, n, x, mu, out): BatchNorm's backward sums over n values (n a multiple of 4), four accumulators as
+ * bnGradSums's loop: a_j = sum(dy[i]), b_j = sum(dy[i] * (x[i] - mu)) over i = j mod 4, in float64 and in the
+ * loop's order, stored at out as (a0, a1, a2, a3, b0, b1, b2, b3). The caller adds the tail and combines them
+ * as the loop does, so the sums are bit-identical to it.
+ */
+// Locals: dy 0, n 1, x 2, mu 3 (f64), out 4, END 5 (i32); MU 6, A01 7, A23 8, B01 9, B23 10, G 11 (v128, zero at entry).
+const sumStep = (o: number, a: number, b: number) => [
+  ...pairF64(0, o), ...localTee(11), ...localGet(a), ...F64X2_ADD, ...localSet(a),
+  ...localGet(11), ...pairF64(2, o), ...localGet(6), ...F64X2_SUB, ...F64X2_MUL, ...localGet(b), ...F64X2_ADD, ...localSet(b),
+];
+const gradSumsBody = [
+  ...localGet(0), ...localGet(1), ...i32Const(2), ...I32_SHL, ...I32_ADD, ...localSet(5),
+  ...localGet(3), ...F64X2_SPLAT, ...localSet(6),
+  0x02, 0x40, 0x03, 0x40, // block, loop
+  ...localGet(0), ...localGet(5), ...I32_GE_U, 0x0d, 1, // br_if 1: done
+  ...sumStep(0, 7, 9),
+  ...sumStep(8, 8, 10),
+  ...[0, 2].flatMap((p) => [...localGet(p), ...i32Const(16), ...I32_ADD, ...localSet(p)]),
+  0x0c, 0, 0x0b, 0x0b, // br 0, end loop, end block
+  ...[7, 8, 9, 10].flatMap((v, i) => [...localGet(4), ...localGet(v), ...simd(0x0b), 2, ...uleb(16 * i)]),
+  0x0b, // end function
+];
+
+/**
  * reluMaxPool2(in, pairs, w, wo, out, arg, base): 2x2 max pooling of relu(x), stride 2, over `pairs` consecutive
  * row pairs of width w at `in` (planes of even height, so row pairs follow each other), four windows per step.
  * Writes the output bits and the flat input index of each window's winner (base = index of in's first value).
@@ -307,6 +332,7 @@ const moduleBytes = buildModule(
     // q, gi, groups, row, idx, off; gm, j, pos, ev, od, lanes
     { name: 'reluMaxPool2Grad', params: [I32, I32, I32, I32, I32, I32, I32, I32], locals: [[6, I32], [6, V128]], body: poolGradBody },
     { name: 'affine', params: [I32, I32, I32, F64, F64], locals: [[1, I32], [2, V128]], body: affineBody },
+    { name: 'gradSums', params: [I32, I32, I32, F64, I32], locals: [[1, I32], [6, V128]], body: gradSumsBody },
     { name: 'gradAffine', params: [I32, I32, I32, I32, F64, F64, F64], locals: [[1, I32], [3, V128]], body: gradAffineBody },
   ],
   PAGES,
@@ -322,6 +348,7 @@ interface Simd {
   reluMaxPool2Grad: (gx: number, pairs: number, w: number, wo: number, g: number, arg: number, base: number, out: number) => void;
   affine: (out: number, n: number, x: number, a: number, b: number) => void;
   gradAffine: (out: number, n: number, dy: number, x: number, a: number, b: number, k: number) => void;
+  gradSums: (dy: number, n: number, x: number, mu: number, out: number) => void;
   mem: Float32Array;
   memI32: Int32Array;
 }
@@ -341,6 +368,7 @@ function instantiate(): Simd | null {
       reluMaxPool2Grad: e.reluMaxPool2Grad as Simd['reluMaxPool2Grad'],
       affine: e.affine as Simd['affine'],
       gradAffine: e.gradAffine as Simd['gradAffine'],
+      gradSums: e.gradSums as Simd['gradSums'],
       mem,
       memI32: new Int32Array(mem.buffer),
     };
@@ -573,6 +601,52 @@ export function bnGradInto(
       gradAffine((2 * CHUNK + pos) * 4, n, pos * 4, (CHUNK + pos) * 4, a[c], b[c], k[c]);
     });
     dx.set(mem.subarray(2 * CHUNK, 2 * CHUNK + len), off);
+  }
+  return true;
+}
+
+/** Float offset (in the pooling kernels' last chunk, unused here) where gradSums stores its 8 float64 sums. */
+const SUMS = 4 * CHUNK;
+
+/**
+ * BatchNorm's backward sums over samples [n0, n1): sumDy[c] = sum(dy), sumDyXc[c] = sum(dy * (x - mean[c])),
+ * bit-identical to bnGradSums's loop (same four accumulators, same order, same combination). Chunks hold whole
+ * planes so that no plane's sum is split; returns false (nothing written) for planes under MIN_PLANE values or
+ * over a chunk, or without WebAssembly SIMD.
+ */
+export function bnGradSumsInto(
+  x: Float32Array, dy: Float32Array, C: number, S: number,
+  range: { n0: number; n1: number; mean: Float64Array }, sumDy: Float64Array, sumDyXc: Float64Array,
+): boolean {
+  if (kernel === null || S < MIN_PLANE || S > CHUNK) return false;
+  const { gradSums, mem } = kernel;
+  const { n0, n1, mean } = range;
+  const sums = new Float64Array(mem.buffer, SUMS * 4, 8);
+  const step = Math.floor(CHUNK / S) * S;
+  const start = n0 * C * S;
+  const end = n1 * C * S;
+  const S4 = S & ~3;
+  sumDy.fill(0, 0, C);
+  sumDyXc.fill(0, 0, C);
+  for (let off = start; off < end; off += step) {
+    const len = Math.min(step, end - off);
+    mem.set(dy.subarray(off, off + len));
+    mem.set(x.subarray(off, off + len), CHUNK);
+    for (let pos = 0; pos < len; pos += S) {
+      const c = ((off + pos) / S) % C;
+      const mu = mean[c];
+      gradSums(pos * 4, S4, (CHUNK + pos) * 4, mu, SUMS * 4);
+      let a0 = sums[0];
+      let b0 = sums[4];
+      // The tail (S mod 4 values) goes to the first accumulators, as in the loop.
+      for (let i = off + pos + S4; i < off + pos + S; i++) {
+        const g = dy[i];
+        a0 += g;
+        b0 += g * (x[i] - mu);
+      }
+      sumDy[c] += a0 + sums[1] + sums[2] + sums[3];
+      sumDyXc[c] += b0 + sums[5] + sums[6] + sums[7];
+    }
   }
   return true;
 }
