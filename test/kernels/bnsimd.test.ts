@@ -1,6 +1,6 @@
-// BatchNorm's WebAssembly SIMD kernels (affine apply, backward sums, written input gradient) against their plain loops, bit for bit.
+// BatchNorm's WebAssembly SIMD kernels (statistics sums, affine apply, backward sums, written input gradient) against their plain loops, bit for bit.
 import { describe, expect, it } from 'vitest';
-import { bnAffineInto, bnGradInto, bnGradSumsInto, simdAvailable } from '../../src/kernels/ts/simd.js';
+import { bnAffineInto, bnGradInto, bnGradSumsInto, bnStatsInto, simdAvailable } from '../../src/kernels/ts/simd.js';
 import { Rng } from '../../src/tensor/rng.js';
 
 describe(`BatchNorm SIMD kernels (${simdAvailable ? 'WebAssembly SIMD' : 'plain-loop fallback'})`, () => {
@@ -63,6 +63,40 @@ describe(`BatchNorm SIMD kernels (${simdAvailable ? 'WebAssembly SIMD' : 'plain-
       if (ok) {
         expect(sumDy).toEqual(dyRef);
         expect(sumDyXc).toEqual(xcRef);
+      }
+      // bnStats's loop: per block of 8, two chains of 4 about K (the channel's first value), the tail into the first.
+      const sRef = new Float64Array(C);
+      const qRef = new Float64Array(C);
+      for (let n = n0; n < n1; n++) {
+        for (let c = 0; c < C; c++) {
+          const K = x[(n0 * C + c) * S];
+          const o = (n * C + c) * S;
+          let s0 = 0;
+          let s1 = 0;
+          let q0 = 0;
+          let q1 = 0;
+          let i = o;
+          for (; i + 7 < o + S; i += 8) {
+            const d = Array.from(x.subarray(i, i + 8), (v) => v - K);
+            s0 += d[0] + d[1] + d[2] + d[3];
+            s1 += d[4] + d[5] + d[6] + d[7];
+            q0 += d[0] * d[0] + d[1] * d[1] + d[2] * d[2] + d[3] * d[3];
+            q1 += d[4] * d[4] + d[5] * d[5] + d[6] * d[6] + d[7] * d[7];
+          }
+          for (; i < o + S; i++) {
+            s0 += x[i] - K;
+            q0 += (x[i] - K) * (x[i] - K);
+          }
+          sRef[c] += s0 + s1;
+          qRef[c] += q0 + q1;
+        }
+      }
+      const sums = new Float64Array(C);
+      const sqs = new Float64Array(C);
+      expect(bnStatsInto(x, C, S, n0, n1, sums, sqs)).toBe(ok);
+      if (ok) {
+        expect(sums).toEqual(sRef);
+        expect(sqs).toEqual(qRef);
       }
     });
   }

@@ -7,15 +7,15 @@
 // even though a channel would then stay in L2 between passes. For S = 1 the input is a row-major matrix and
 // channels are columns, handled four at a time (see matrixStats). Sums are float64 (JavaScript numbers) with
 // several accumulators to break the add chains.
-// Nothing here allocates and there are no per-element closures. Where WebAssembly SIMD is present, the affine
-// apply, the backward sums and the written input gradient run in simd.ts's float64-lane kernels, bit-identical to the loops here.
+// Nothing here allocates and there are no per-element closures. Where WebAssembly SIMD is present, the
+// statistics sums, the affine apply, the backward sums and the written input gradient run in simd.ts's float64-lane kernels, bit-identical to the loops here.
 //
 // Why the 8-wide blocks that load everything before storing anything: V8 does not hoist a typed array's map,
 // length and data pointer out of a loop, and after every element store it reloads them for the next access
 // (a store could, as far as it knows, have changed them). Loading 8 values, then storing 8, pays those checks
 // once per block instead of once per element: measured 20-25% faster for the writing passes.
 
-import { bnAffineInto, bnGradInto, bnGradSumsInto } from './simd.js';
+import { bnAffineInto, bnGradInto, bnGradSumsInto, bnStatsInto } from './simd.js';
 
 /**
  * Per-channel mean and biased variance over samples [n0, n1): mean[c] and variance[c] = sum((x - mean)^2) / m,
@@ -32,6 +32,8 @@ export function bnStats(x: Float32Array, C: number, S: number, n0: number, n1: n
   const m = (n1 - n0) * S;
   if (S === 1) {
     matrixStats(x, C, n0, n1, mean, variance);
+  } else if (bnStatsInto(x, C, S, n0, n1, mean, variance)) {
+    // WebAssembly SIMD, float64 lanes holding the loop's two chains: bit-identical sums.
   } else {
     mean.fill(0, 0, C);
     variance.fill(0, 0, C);
