@@ -70,6 +70,15 @@ function split(x: Tensor, dim: number, op: string) {
   return { outer, D: x.shape[d], inner };
 }
 
+/** Max and sum(e^(x - max)) of one slice x[base + j*inner], j < D: the stable normalizer both softmaxes share. */
+function maxAndSumExp(xd: Float32Array, base: number, D: number, inner: number): { mx: number; s: number } {
+  let mx = -Infinity;
+  for (let j = 0; j < D; j++) mx = Math.max(mx, xd[base + j * inner]);
+  let s = 0;
+  for (let j = 0; j < D; j++) s += Math.exp(xd[base + j * inner] - mx);
+  return { mx, s };
+}
+
 /**
  * log softmax along `dim` (default last): x - max - log(sum(exp(x - max))), stable for large inputs.
  * dx = dy - softmax * sum(dy).
@@ -82,10 +91,7 @@ export function logSoftmax(x: Tensor, dim = -1): Tensor {
   for (let o = 0; o < outer; o++) {
     for (let q = 0; q < inner; q++) {
       const base = o * D * inner + q;
-      let mx = -Infinity;
-      for (let j = 0; j < D; j++) mx = Math.max(mx, xd[base + j * inner]);
-      let s = 0;
-      for (let j = 0; j < D; j++) s += Math.exp(xd[base + j * inner] - mx);
+      const { mx, s } = maxAndSumExp(xd, base, D, inner);
       const lse = mx + Math.log(s);
       for (let j = 0; j < D; j++) out[base + j * inner] = xd[base + j * inner] - lse;
     }
@@ -115,10 +121,8 @@ export function softmax(x: Tensor, dim = -1): Tensor {
   for (let o = 0; o < outer; o++) {
     for (let q = 0; q < inner; q++) {
       const base = o * D * inner + q;
-      let mx = -Infinity;
-      for (let j = 0; j < D; j++) mx = Math.max(mx, xd[base + j * inner]);
-      let s = 0;
-      for (let j = 0; j < D; j++) s += Math.exp(xd[base + j * inner] - mx);
+      const { mx, s } = maxAndSumExp(xd, base, D, inner);
+      // e^(x - max) is recomputed rather than kept in the float32 output: dividing the float64 value rounds once.
       for (let j = 0; j < D; j++) out[base + j * inner] = Math.exp(xd[base + j * inner] - mx) / s;
     }
   }
