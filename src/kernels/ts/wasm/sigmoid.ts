@@ -1,0 +1,65 @@
+// The float32x4 sigmoid as WebAssembly instructions, shared by simd.ts's sigmoid and bn-matrix.ts's fused BN + sigmoid.
+import {
+  F32X4_ABS,
+  F32X4_ADD,
+  F32X4_DIV,
+  F32X4_FLOOR,
+  F32X4_LT,
+  F32X4_MUL,
+  F32X4_NEG,
+  F32X4_PMAX,
+  F32X4_SUB,
+  I32X4_SHL,
+  i32Const,
+  localGet,
+  localSet,
+  V128_BITSELECT,
+} from './asm.js';
+
+/** Indices of the v128 locals the sequence uses: X holds the input; the others are scratch. */
+export interface SigmoidLocals {
+  X: number;
+  T: number;
+  FX: number;
+  R: number;
+  R2: number;
+  Y: number;
+  Z: number;
+}
+
+/** v = a * b + c on f32x4 values already pushed as a and b; c given as instructions. */
+const mulAdd = (c: number[]) => [...F32X4_MUL, ...c, ...F32X4_ADD];
+
+/**
+ * Leaves sigmoid(X) on the stack, four float32 lanes: 1/(1 + z) for x >= 0 and z/(1 + z) for x < 0, z = e^-|x|,
+ * so exp never overflows. e^t for t in [-88.38, 0] is Cephes' expf: t = n ln2 + r with n = floor(t log2e + 1/2)
+ * and ln2 split in two constants, e^r by a degree-7 polynomial, 2^n built in the exponent bits (about 1 ulp).
+ * Below t = -88.38 (where e^t < 2^-127) z is 0, so sigmoid(x) for x < -88.38 is 0 instead of a value below 1e-38.
+ * `k(v)` pushes the f32x4 constant v (kept in locals by the caller: see Consts in asm.ts).
+ */
+export function sigmoidSteps(l: SigmoidLocals, k: (v: number) => number[]): number[] {
+  const { X, T, FX, R, R2, Y, Z } = l;
+  return [
+    // t = max(-|x|, -88.3762626647949), as pmax (one maxps; f32x4.max's NaN rules cost several): a NaN x stays NaN.
+    ...localGet(X), ...F32X4_ABS, ...F32X4_NEG, ...k(-88.3762626647949), ...F32X4_PMAX, ...localSet(T),
+    // fx = floor(t * log2e + 0.5)
+    ...localGet(T), ...k(Math.LOG2E), ...mulAdd(k(0.5)), ...F32X4_FLOOR, ...localSet(FX),
+    // r = t - fx * C1 - fx * C2 (C1 + C2 = ln 2, C1 exact in few bits)
+    ...localGet(T), ...localGet(FX), ...k(0.693359375), ...F32X4_MUL, ...F32X4_SUB,
+    ...localGet(FX), ...k(-2.12194440e-4), ...F32X4_MUL, ...F32X4_SUB, ...localSet(R),
+    // y = p(r) r^2 + r + 1 with p(r) = p0 r^5 + ... + p5 evaluated as (a r^2 + b) r^2 + c, a = p0 r + p1,
+    // b = p2 r + p3, c = p4 r + p5 (Estrin's scheme: a, b, c in parallel, half the dependency chain of Horner's).
+    ...localGet(R), ...localGet(R), ...F32X4_MUL, ...localSet(R2),
+    ...k(1.9875691500e-4), ...localGet(R), ...mulAdd(k(1.3981999507e-3)), ...localGet(R2), ...F32X4_MUL,
+    ...k(8.3334519073e-3), ...localGet(R), ...mulAdd(k(4.1665795894e-2)), ...F32X4_ADD, ...localGet(R2), ...F32X4_MUL,
+    ...k(1.6666665459e-1), ...localGet(R), ...mulAdd(k(5.0000001201e-1)), ...F32X4_ADD,
+    ...localGet(R2), ...F32X4_MUL, ...localGet(R), ...F32X4_ADD, ...k(1), ...F32X4_ADD, ...localSet(Y),
+    // z = y * 2^fx with 2^fx = (fx + 127) << 23 as float bits; fx + 127 + 2^23 holds the integer fx + 127 in its low
+    // mantissa bits, and the shift drops the rest (cheaper than a float-to-int conversion, which x64 lacks for lanes).
+    ...localGet(Y), ...localGet(FX), ...k(127 + 8388608), ...F32X4_ADD, ...i32Const(23), ...I32X4_SHL, ...F32X4_MUL,
+    ...localSet(Z),
+    // (x < 0 ? z : 1) / (1 + z)
+    ...localGet(Z), ...k(1), ...localGet(X), ...k(0), ...F32X4_LT, ...V128_BITSELECT, // z where x < 0, else 1
+    ...k(1), ...localGet(Z), ...F32X4_ADD, ...F32X4_DIV,
+  ];
+}
