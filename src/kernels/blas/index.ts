@@ -33,17 +33,38 @@ export function threadsFromEnv(env: NodeJS.ProcessEnv = process.env): number {
   return n;
 }
 
+/**
+ * Multi-threaded OpenBLAS pays ~20 us per call to hand half the work to a worker and wait for it, so a GEMM
+ * gains from a second thread only past ~3.5M multiply-adds (~50 us on one core), and only when neither side of
+ * C is below 64: OpenBLAS cuts C into one slab per thread, and thin slabs split badly. Measured (OpenBLAS 0.3.21,
+ * SkylakeX kernels, 2 cores, best of 31 runs, 2 threads vs 1): 60x100x784 1.12x slower (W1's first layer),
+ * 64x10x3136 1.3x slower (W3's head), 60x200x300 1.1x, 128x256x64 1.1x; 64x196x289 0.78x (W3's conv), 128x256x256
+ * 0.65x (W2), 1024x256x784 0.55x (W5). Smaller or thinner GEMMs therefore run on one thread.
+ */
+export const PARALLEL_MIN_MACS = 3.5e6;
+export const PARALLEL_MIN_SIDE = 64;
+
+/** Threads for one C (m x n) += A B with inner dimension k, given the threads the user asked for. */
+export function gemmThreads(requested: number, m: number, n: number, k: number): number {
+  return requested > 1 && m * n * k >= PARALLEL_MIN_MACS && Math.min(m, n) >= PARALLEL_MIN_SIDE ? requested : 1;
+}
+
 /** Wraps a binding as Kernels. */
 function makeKernels(b: BlasBinding): Kernels {
+  /** What the user asked for (threads() reports it). */
   let threads = 1;
+  /** What the library is set to now; openblas_set_num_threads costs ~0.1 us, and is called only on a change. */
+  let active = 1;
   const setThreads = (n: number): void => {
     if (!Number.isInteger(n) || n < 1) throw new ArgumentError(`threads must be a positive integer, got ${n}`);
     b.setThreads?.(n);
     threads = b.getThreads?.() ?? n;
+    active = threads;
   };
   // OpenBLAS starts with one thread per core; pin it to what was asked before the first call.
   setThreads(threadsFromEnv());
   const sgemm = b.sgemm;
+  const setLibThreads = b.setThreads;
   return {
     name: 'blas',
     description: `${b.flavor} via ${b.library}`,
@@ -60,6 +81,13 @@ function makeKernels(b: BlasBinding): Kernels {
       }
       checkFits('A', a, transA ? k : m, transA ? m : k, lda);
       checkFits('B', bm, transB ? n : k, transB ? k : n, ldb);
+      if (setLibThreads) {
+        const want = gemmThreads(threads, m, n, k);
+        if (want !== active) {
+          setLibThreads(want);
+          active = want;
+        }
+      }
       sgemm(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k, alpha, a, lda, bm, ldb, beta, c, ldc);
     },
     setThreads,
