@@ -1,8 +1,14 @@
 // Sequential: children named '0', '1', ... applied in order (state dict keys like PyTorch's nn.Sequential).
 import type { Tensor } from '../tensor/tensor.js';
 import { reluMaxPool2d } from '../ops/pool.js';
-import { MaxPool2d, ReLU } from './activation.js';
+import { MaxPool2d, ReLU, Sigmoid } from './activation.js';
 import { Module } from './module.js';
+import { BatchNormBase } from './norm/batchnorm.js';
+
+/** A BatchNorm whose forward is BatchNormBase's own (a subclass overriding forward keeps its override). */
+function fusable(m: Module): m is BatchNormBase {
+  return m instanceof BatchNormBase && m.forward === BatchNormBase.prototype.forward;
+}
 
 /** Applies its children in order. */
 export class Sequential extends Module {
@@ -17,6 +23,8 @@ export class Sequential extends Module {
   /**
    * Applies the layers in order. A ReLU directly followed by a MaxPool2d (exactly those classes) runs as one
    * reluMaxPool2d: the same values and gradients without ReLU's intermediate tensor (both are internal here).
+   * Likewise a BatchNorm (any BatchNormBase) directly followed by a ReLU or Sigmoid runs as one fused op
+   * (BatchNormBase.forwardAct), unless that ReLU is itself followed by a MaxPool2d.
    */
   forward(x: Tensor): Tensor {
     let h = x;
@@ -24,7 +32,11 @@ export class Sequential extends Module {
     for (let i = 0; i < layers.length; i++) {
       const m = layers[i];
       const next = layers[i + 1];
-      if (m.constructor === ReLU && next !== undefined && next.constructor === MaxPool2d) {
+      const act = next === undefined ? null : next.constructor === ReLU ? 'relu' : next.constructor === Sigmoid ? 'sigmoid' : null;
+      if (act !== null && fusable(m) && !(act === 'relu' && layers[i + 2]?.constructor === MaxPool2d)) {
+        h = m.forwardAct(h, act);
+        i++;
+      } else if (m.constructor === ReLU && next !== undefined && next.constructor === MaxPool2d) {
         const pool = next as MaxPool2d;
         h = reluMaxPool2d(h, pool.kernelSize, pool.opts);
         i++;

@@ -16,6 +16,7 @@
 // once per block instead of once per element: measured 20-25% faster for the writing passes.
 
 import { bnAffineInto, bnGradInto, bnGradSumsInto, bnStatsInto } from './simd.js';
+import { matrixAffineSimd, matrixGradApplySimd, matrixGradSumsSimd, matrixStatsSimd } from './bn-matrix.js';
 
 /**
  * Per-channel mean and biased variance over samples [n0, n1): mean[c] and variance[c] = sum((x - mean)^2) / m,
@@ -264,10 +265,12 @@ function gradPlane(x: Float32Array, dy: Float32Array, dx: Float32Array, o: numbe
 
 // (N, C) inputs (S = 1): a row-major matrix whose channels are columns. Four columns at a time, with their
 // coefficients and sums in locals, so a row visit touches 16 contiguous bytes and no per-channel array is
-// read or written per element.
+// read or written per element. bn-matrix.ts's WebAssembly kernels replace these loops (bit-identically) where
+// they apply.
 
 /** Column sums of x - K and (x - K)^2 (K = the column's first value) over rows [n0, n1), into mean / variance. */
 function matrixStats(x: Float32Array, C: number, n0: number, n1: number, sums: Float64Array, sqs: Float64Array): void {
+  if (matrixStatsSimd(x, C, n0, n1, sums, sqs)) return;
   let c = 0;
   for (; c + 3 < C; c += 4) {
     const b0 = n0 * C + c;
@@ -322,6 +325,7 @@ function matrixStats(x: Float32Array, C: number, n0: number, n1: number, sums: F
 
 /** y = scale[c] * x + shift[c] per column c over rows [n0, n1). */
 function matrixAffine(x: Float32Array, y: Float32Array, C: number, n0: number, n1: number, scale: Float64Array, shift: Float64Array): void {
+  if (matrixAffineSimd(x, y, C, n0, n1, scale, shift, null)) return;
   let c = 0;
   for (; c + 3 < C; c += 4) {
     const a0 = scale[c];
@@ -352,6 +356,7 @@ function matrixAffine(x: Float32Array, y: Float32Array, C: number, n0: number, n
 
 /** dx = a[c] * dy + b[c] * x + k[c] per column c over rows [n0, n1) (written, not accumulated). */
 function matrixGradApply(x: Float32Array, dy: Float32Array, dx: Float32Array, C: number, n0: number, n1: number, coef: { a: Float64Array; b: Float64Array; k: Float64Array }): void {
+  if (matrixGradApplySimd(dy, x, dy, null, dx, { C, n0, n1 }, coef)) return;
   const { a, b, k } = coef;
   let c = 0;
   for (; c + 3 < C; c += 4) {
@@ -392,6 +397,7 @@ function matrixGradApply(x: Float32Array, dy: Float32Array, dx: Float32Array, C:
 
 /** Column sums of dy and dy * (x - mean) over rows [n0, n1). */
 function matrixGradSums(x: Float32Array, dy: Float32Array, C: number, n0: number, n1: number, mean: Float64Array, sumDy: Float64Array, sumDyXc: Float64Array): void {
+  if (matrixGradSumsSimd(dy, x, dy, null, { C, n0, n1, mean }, sumDy, sumDyXc)) return;
   let c = 0;
   for (; c + 3 < C; c += 4) {
     const m0 = mean[c];

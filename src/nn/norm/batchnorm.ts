@@ -1,5 +1,6 @@
 // BatchNorm1d and BatchNorm2d modules with PyTorch semantics, plus Ghost BN, freezing and a Keras-convention constructor.
 import { bnCore, type RenormLimits } from '../../ops/norm/batchnorm.js';
+import type { BnAct } from '../../kernels/ts/bn-matrix.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { ArgumentError, ShapeError, check, fmtShape } from '../../tensor/errors.js';
 import { Module } from '../module.js';
@@ -102,6 +103,14 @@ export abstract class BatchNormBase extends Module {
 
   /** Normalizes x (see the class doc for the three behaviours). */
   forward(x: Tensor): Tensor {
+    return this.forwardAct(x, null);
+  }
+
+  /**
+   * act(BN(x)) as one op: what Sequential runs for a BatchNorm directly followed by a ReLU or Sigmoid. The same
+   * values and gradients as the two modules, without the activation's separate pass and tensors.
+   */
+  forwardAct(x: Tensor, act: BnAct): Tensor {
     if (!(x instanceof Tensor)) throw new ArgumentError(`${this.constructor.name}: input must be a Tensor`);
     const { ranks, layout } = this.expectedInput();
     if (!ranks.includes(x.ndim) || x.shape[1] !== this.numFeatures) {
@@ -126,6 +135,7 @@ export abstract class BatchNormBase extends Module {
       virtualBatchSize: vbs,
       unbiasedRunningVar: this.unbiasedRunningVar,
       renorm: training ? this.renormLimits(step) : null,
+      act,
     });
     // Counted after the op succeeded, so a rejected batch (one value per channel) leaves the count alone.
     if (update && nbt) nbt.data[0] += 1;

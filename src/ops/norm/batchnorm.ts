@@ -2,6 +2,9 @@
 // and Batch Renorm corrections, all through one core and one fused closed-form backward for x, weight and bias.
 import { record } from '../../autograd/record.js';
 import { bnAffine, bnGradApply, bnGradSums, bnStats } from '../../kernels/ts/batchnorm.js';
+import { type BnAct, matrixAffineSimd, matrixGradApplySimd, matrixGradSumsSimd, matrixSimdApplies } from '../../kernels/ts/bn-matrix.js';
+import { reluGradInto, reluInto, sigmoidGradInto, sigmoidInto } from '../../kernels/ts/simd.js';
+import { releaseBuffer, takeBuffer } from '../../tensor/pool.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { ArgumentError, ShapeError, fmtShape } from '../../tensor/errors.js';
 import { expectTensor } from '../util.js';
@@ -45,6 +48,11 @@ export interface BnCoreOptions {
   unbiasedRunningVar?: boolean;
   /** Batch Renorm limits (used with batch statistics; needs running statistics). */
   renorm?: RenormLimits | null;
+  /**
+   * Activation applied to the output in the same op (Sequential fuses BatchNorm + ReLU / Sigmoid): the same values
+   * and gradients as the separate op, without its pass over memory and its tensors. Default null.
+   */
+  act?: BnAct;
 }
 
 function checkChannelVector(op: string, name: string, t: Tensor | null, C: number): void {
@@ -100,6 +108,8 @@ export function bnCore(x: Tensor, weight: Tensor | null, bias: Tensor | null, o:
     if (!(renorm.dMax >= 0)) throw new ArgumentError(`${op}: dMax must be >= 0, got ${String(renorm.dMax)}`);
   }
   const update = o.batchStats && o.update && rm !== null && rv !== null;
+  const act = o.act ?? null;
+  if (act !== null && act !== 'relu' && act !== 'sigmoid') throw new ArgumentError(`${op}: act must be 'relu', 'sigmoid' or null, got ${String(act)}`);
   // An empty batch (N = 0 or an empty spatial size) has no statistics: empty output, running statistics untouched.
   if (x.size === 0) return record(new Tensor(new Float32Array(0), x.shape), op, [x, weight, bias], () => {});
 
@@ -173,11 +183,14 @@ export function bnCore(x: Tensor, weight: Tensor | null, bias: Tensor | null, o:
       scale[c] = gamma * r * is;
       shift[c] = beta + gamma * d - mean[c] * scale[c];
     }
-    bnAffine(xd, y, C, S, n0, n1, scale, shift);
+    if (!(S === 1 && matrixAffineSimd(xd, y, C, n0, n1, scale, shift, act))) {
+      bnAffine(xd, y, C, S, n0, n1, scale, shift);
+      if (act !== null) applyAct(act, y.subarray(n0 * C * S, n1 * C * S));
+    }
   }
 
   const batchStats = o.batchStats;
-  return record(new Tensor(y, x.shape), op, [x, weight, bias], (dy) => {
+  return record(new Tensor(y, x.shape), act === null ? op : `${op}+${act}`, [x, weight, bias], (dz) => {
     const gw = weight !== null && weight.requiresGrad ? weight.gradBuffer() : null;
     const gb = bias !== null && bias.requiresGrad ? bias.gradBuffer() : null;
     // A fresh x gradient is written, not accumulated, into a buffer that is never zeroed: every element is
@@ -187,13 +200,20 @@ export function bnCore(x: Tensor, weight: Tensor | null, bias: Tensor | null, o:
     const sumDy = new Float64Array(C);
     const sumDyXc = new Float64Array(C);
     const coef = { a: new Float64Array(C), b: new Float64Array(C), k: new Float64Array(C), accumulate: !fresh };
+    // With an activation, dz is the gradient of its output; the fused kernels derive dy (before it) on the fly,
+    // elsewhere dy is materialized once, exactly as the separate activation op's backward would.
+    const fused = act !== null && S === 1 && fresh && matrixSimdApplies(C);
+    const dy = act === null || fused ? dz : actGrad(act, dz, y);
     for (let g = 0; g < G; g++) {
       const n0 = g * vbs;
       const n1 = Math.min(N, n0 + vbs);
       const m = (n1 - n0) * S;
       const mean = means.subarray(g * C, (g + 1) * C);
       // Eval mode needs no reductions for dx alone (dx = gamma * invstd * dy).
-      if (batchStats || gw || gb) bnGradSums(xd, dy, C, S, { n0, n1, mean }, sumDy, sumDyXc);
+      if (batchStats || gw || gb) {
+        if (fused) matrixGradSumsSimd(dz, xd, y, act, { C, n0, n1, mean }, sumDy, sumDyXc);
+        else bnGradSums(xd, dy, C, S, { n0, n1, mean }, sumDy, sumDyXc);
+      }
       for (let c = 0; c < C; c++) {
         const j = g * C + c;
         const is = invstds[j];
@@ -209,9 +229,25 @@ export function bnCore(x: Tensor, weight: Tensor | null, bias: Tensor | null, o:
         coef.b[c] = b;
         coef.k[c] = batchStats ? (-a * sdy) / m - b * mean[c] : 0;
       }
-      if (gx) bnGradApply(xd, dy, gx, C, S, { n0, n1 }, coef);
+      if (gx && fused) matrixGradApplySimd(dz, xd, y, act, gx, { C, n0, n1 }, coef);
+      else if (gx) bnGradApply(xd, dy, gx, C, S, { n0, n1 }, coef);
     }
+    if (dy !== dz) releaseBuffer(dy);
   });
+}
+
+/** v = act(v) in place, with the kernels of the separate activation ops (ops/activation.ts). */
+function applyAct(act: 'relu' | 'sigmoid', v: Float32Array): void {
+  if (act === 'relu') reluInto(v, v);
+  else sigmoidInto(v, v);
+}
+
+/** The gradient before the activation from dz (after it) and its output y, in a pooled scratch buffer. */
+function actGrad(act: 'relu' | 'sigmoid', dz: Float32Array, y: Float32Array): Float32Array {
+  const out = takeBuffer(dz.length) ?? new Float32Array(dz.length);
+  if (act === 'relu') reluGradInto(dz, y, out);
+  else sigmoidGradInto(dz, y, out);
+  return out;
 }
 
 /**

@@ -1,0 +1,99 @@
+// Sequential's fused BatchNorm + ReLU / Sigmoid: the same values, gradients and running statistics as the modules one by one, bit for bit.
+import { describe, expect, it } from 'vitest';
+import { BatchNorm1d, BatchNorm2d, BatchNormBase, BatchRenorm1d } from '../../../src/nn/norm/index.js';
+import { MaxPool2d, ReLU, Sequential, Sigmoid, type Module } from '../../../src/nn/index.js';
+import { Rng } from '../../../src/tensor/rng.js';
+import { Tensor } from '../../../src/tensor/tensor.js';
+
+type Act = 'relu' | 'sigmoid';
+const actModule = (a: Act): Module => (a === 'relu' ? new ReLU() : new Sigmoid());
+
+/** A BN with non-trivial weight, bias and running statistics, built the same way from a seed. */
+function makeBn(shape: number[], opts: { virtualBatchSize?: number; renorm?: boolean } = {}): BatchNormBase {
+  const C = shape[1];
+  const bn = opts.renorm
+    ? new BatchRenorm1d(C, { rMax: 1.5, dMax: 0.5 })
+    : shape.length === 4
+      ? new BatchNorm2d(C, { virtualBatchSize: opts.virtualBatchSize })
+      : new BatchNorm1d(C, { virtualBatchSize: opts.virtualBatchSize });
+  const rng = new Rng(C);
+  bn.weight!.data.forEach((_, i, a) => (a[i] = 1 + 0.5 * rng.normal()));
+  bn.bias!.data.forEach((_, i, a) => (a[i] = 0.5 * rng.normal()));
+  bn.runningMean!.data.forEach((_, i, a) => (a[i] = 0.3 * rng.normal()));
+  bn.runningVar!.data.forEach((_, i, a) => (a[i] = 1 + rng.uniform()));
+  return bn;
+}
+
+interface Outcome {
+  y: Float32Array;
+  dx: Float32Array;
+  dw: Float32Array;
+  db: Float32Array;
+  rm: Float32Array;
+  rv: Float32Array;
+  op: string;
+}
+
+/** One forward + backward, fused through a Sequential or as separate modules; x.grad optionally pre-filled. */
+function run(shape: number[], act: Act, fused: boolean, o: { train: boolean; vbs?: number; renorm?: boolean; accumulate?: boolean }): Outcome {
+  const rng = new Rng(7);
+  const n = shape.reduce((a, b) => a * b, 1);
+  const x = new Tensor(new Float32Array(n).map(() => 2 * rng.normal() + 0.5), shape, true);
+  if (o.accumulate) x.grad = new Float32Array(n).fill(0.25);
+  const dz = new Float32Array(n).map(() => rng.normal());
+  const bn = makeBn(shape, { virtualBatchSize: o.vbs, renorm: o.renorm });
+  const a = actModule(act);
+  const seq = new Sequential(bn, a);
+  if (o.train) seq.train();
+  else seq.eval();
+  const y = fused ? seq.forward(x) : a.forward(bn.forward(x));
+  const op = y.op;
+  y.backward(dz);
+  return { y: y.data, dx: x.grad!, dw: bn.weight!.grad!, db: bn.bias!.grad!, rm: bn.runningMean!.data, rv: bn.runningVar!.data, op };
+}
+
+describe('Sequential fuses BatchNorm + activation', () => {
+  const cases: { shape: number[]; train: boolean; vbs?: number; renorm?: boolean; accumulate?: boolean }[] = [
+    { shape: [60, 100], train: true }, // the paper's net: the WebAssembly (N, C) path
+    { shape: [33, 6], train: true }, // C not a multiple of 4: loops plus the separate kernels
+    { shape: [64, 256], train: false }, // eval: running statistics
+    { shape: [48, 8], train: true, vbs: 16 }, // Ghost BN sub-batches
+    { shape: [48, 8], train: true, renorm: true }, // Batch Renorm
+    { shape: [20, 12], train: true, accumulate: true }, // x.grad already holds a gradient
+    { shape: [4, 3, 6, 6], train: true }, // BatchNorm2d planes
+    { shape: [5, 4, 2], train: true }, // (N, C, L)
+  ];
+  for (const c of cases) {
+    for (const act of ['relu', 'sigmoid'] as Act[]) {
+      const label = `${JSON.stringify(c)} + ${act}`;
+      it(`gives the unfused values, gradients and running statistics bit for bit: ${label}`, () => {
+        const f = run(c.shape, act, true, c);
+        const u = run(c.shape, act, false, c);
+        expect(f.op).toMatch(new RegExp(`\\+${act}$`));
+        expect(u.op).not.toMatch(/\+/);
+        for (const k of ['y', 'dx', 'dw', 'db', 'rm', 'rv'] as const) expect(f[k], k).toEqual(u[k]);
+      });
+    }
+  }
+
+  it('keeps ReLU + MaxPool2d fused instead when the ReLU is followed by a pool', () => {
+    const x = new Tensor(new Float32Array(2 * 3 * 4 * 4).map((_, i) => Math.sin(i)), [2, 3, 4, 4], true);
+    const y = new Sequential(new BatchNorm2d(3), new ReLU(), new MaxPool2d(2)).forward(x);
+    expect(y.op).not.toMatch(/BatchNorm2d\+relu/);
+    expect(y.parents[0].op).toBe('BatchNorm2d');
+  });
+
+  it('leaves a subclass that overrides forward alone', () => {
+    class Loud extends BatchNorm1d {
+      calls = 0;
+      forward(x: Tensor): Tensor {
+        this.calls++;
+        return super.forward(x);
+      }
+    }
+    const bn = new Loud(4);
+    const y = new Sequential(bn, new ReLU()).forward(new Tensor(new Float32Array(8).map((_, i) => i), [2, 4]));
+    expect(bn.calls).toBe(1);
+    expect(y.op).toBe('relu');
+  });
+});
