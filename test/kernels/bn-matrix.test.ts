@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   type BnAct,
+  columnSumsSimd,
   matrixAffineSimd,
   matrixGradApplySimd,
   matrixGradSumsSimd,
@@ -112,5 +113,20 @@ describe(`(N, C) BatchNorm kernels (${simd ? 'WebAssembly SIMD' : 'not available
     const ref = Float32Array.from(x);
     reluInto(ref, ref);
     expect(Array.from(y)).toEqual(Array.from(ref));
+  });
+});
+
+describe('columnSumsSimd (Linear bias gradient)', () => {
+  it('sums each column in row order, as the loop, over several chunks and row ranges', () => {
+    if (!simd) return;
+    for (const [N, C, n0] of [[9000, 8, 0], [128, 256, 5]]) {
+      const rng = new Rng(C);
+      const g = new Float32Array(N * C).map(() => rng.normal() * 1e3);
+      const ref = new Float64Array(C);
+      for (let r = n0; r < N; r++) for (let c = 0; c < C; c++) ref[c] += g[r * C + c];
+      const s = new Float64Array(C);
+      expect(columnSumsSimd(g, C, n0, N, s)).toBe(true);
+      expect(s).toEqual(ref);
+    }
   });
 });

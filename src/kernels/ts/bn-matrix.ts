@@ -1,4 +1,5 @@
-// WebAssembly SIMD BatchNorm kernels for (N, C) inputs, with ReLU or sigmoid fused into the affine map and the backward.
+// WebAssembly SIMD BatchNorm kernels for (N, C) inputs, with ReLU or sigmoid fused into the affine map and the backward
+// (and the column sums of Linear's bias gradient).
 //
 // Why: an (N, C) input is a row-major matrix whose channels are columns, so the plane kernels of simd.ts (which
 // need >= 32 values per channel and sample) never apply, and V8 runs the column loops of batchnorm.ts scalar at
@@ -183,12 +184,16 @@ const gradApplyKernel = (act: BnAct, name: string) =>
     ...V128_STORE_AT(REGION[0]),
   ]);
 
+/** colSums: col 0 += x (region 0) per column; Linear's bias gradient. */
+const colSumsKernel = kernel('colSums', 0, () => [0, 1].flatMap((h) => colAdd(0, h, data2(0, h))));
+
 const ACTS: BnAct[] = [null, 'relu', 'sigmoid'];
 const actName = (a: BnAct) => a ?? 'none';
 
 const moduleBytes = buildModule(
   [
     statsKernel,
+    colSumsKernel,
     ...ACTS.map((a) => affineKernel(a, `affine_${actName(a)}`)),
     ...ACTS.map((a) => gradSumsKernel(a, `gradSums_${actName(a)}`)),
     ...ACTS.map((a) => gradApplyKernel(a, `gradApply_${actName(a)}`)),
@@ -199,6 +204,7 @@ const moduleBytes = buildModule(
 type Fn = (p: number, n: number, C: number) => void;
 interface Instance {
   stats: Fn;
+  colSums: Fn;
   affine: Record<string, Fn>;
   gradSums: Record<string, Fn>;
   gradApply: Record<string, Fn>;
@@ -214,6 +220,7 @@ function instantiate(): Instance | null {
     const byAct = (prefix: string) => Object.fromEntries(ACTS.map((a) => [actName(a), e[`${prefix}_${actName(a)}`] as Fn]));
     return {
       stats: e.stats as Fn,
+      colSums: e.colSums as Fn,
       affine: byAct('affine'),
       gradSums: byAct('gradSums'),
       gradApply: byAct('gradApply'),
@@ -338,5 +345,21 @@ export function matrixGradApplySimd(
     run(0, len, C);
     dx.set(mem.subarray(0, len), off);
   });
+  return true;
+}
+
+/**
+ * sums[c] = sum over rows [n0, n1) of x[r, c], in float64, each column in row order (the plain loop's order, so
+ * bit-identical to it). False (nothing written) when the kernel does not apply.
+ */
+export function columnSumsSimd(x: Float32Array, C: number, n0: number, n1: number, sums: Float64Array): boolean {
+  if (!matrixSimdApplies(C)) return false;
+  const { colSums, mem, cols } = wasm!;
+  cols[0].fill(0, 0, C);
+  chunks(C, n0, n1, (rows, off) => {
+    mem.set(x.subarray(off, off + rows * C));
+    colSums(0, rows * C, C);
+  });
+  for (let c = 0; c < C; c++) sums[c] = cols[0][c];
   return true;
 }
