@@ -52,6 +52,11 @@ export class Tap extends Module {
     if (this.enabled) this.last = x;
     return x;
   }
+
+  /** A disabled tap is an identity: Sequential may then fuse the BatchNorm before it with the activation after. */
+  override get passThrough(): boolean {
+    return !this.enabled;
+  }
 }
 
 /**

@@ -44,6 +44,10 @@ export class Identity extends Module {
   forward(x: Tensor): Tensor {
     return x;
   }
+
+  override get passThrough(): boolean {
+    return true;
+  }
 }
 
 /** (N, d1, d2, ...) -> (N, d1*d2*...) by default. */

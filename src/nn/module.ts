@@ -19,6 +19,14 @@ export abstract class Module {
   /** Computes the output for one input. */
   abstract forward(x: Tensor): Tensor;
 
+  /**
+   * True while forward(x) returns x itself (Identity, a disabled probe): Sequential then looks past this layer
+   * for layers it can fuse, so a pass-through between a BatchNorm and its activation does not cost the fusion.
+   */
+  get passThrough(): boolean {
+    return false;
+  }
+
   /** Registers a learnable tensor (requiresGrad is set) under a PyTorch name; null records an absent optional one. */
   protected registerParameter(name: string, t: Tensor | null): Tensor | null {
     if (t !== null) t.requiresGrad = true;

@@ -23,8 +23,8 @@ export class Sequential extends Module {
   /**
    * Applies the layers in order. A ReLU directly followed by a MaxPool2d (exactly those classes) runs as one
    * reluMaxPool2d: the same values and gradients without ReLU's intermediate tensor (both are internal here).
-   * Likewise a BatchNorm (any BatchNormBase) directly followed by a ReLU or Sigmoid runs as one fused op
-   * (BatchNormBase.forwardAct), unless that ReLU is itself followed by a MaxPool2d.
+   * Likewise a BatchNorm (any BatchNormBase) followed by a ReLU or Sigmoid, directly or past pass-through layers,
+   * runs as one fused op (BatchNormBase.forwardAct), unless that ReLU is itself followed by a MaxPool2d.
    */
   forward(x: Tensor): Tensor {
     let h = x;
@@ -32,10 +32,14 @@ export class Sequential extends Module {
     for (let i = 0; i < layers.length; i++) {
       const m = layers[i];
       const next = layers[i + 1];
-      const act = next === undefined ? null : next.constructor === ReLU ? 'relu' : next.constructor === Sigmoid ? 'sigmoid' : null;
-      if (act !== null && fusable(m) && !(act === 'relu' && layers[i + 2]?.constructor === MaxPool2d)) {
+      // The activation after a BatchNorm, looking past pass-through layers (identities) between them.
+      let j = i + 1;
+      if (fusable(m)) while (layers[j]?.passThrough) j++;
+      const a = layers[j];
+      const act = a === undefined ? null : a.constructor === ReLU ? 'relu' : a.constructor === Sigmoid ? 'sigmoid' : null;
+      if (act !== null && fusable(m) && !(act === 'relu' && layers[j + 1]?.constructor === MaxPool2d)) {
         h = m.forwardAct(h, act);
-        i++;
+        i = j;
       } else if (m.constructor === ReLU && next !== undefined && next.constructor === MaxPool2d) {
         const pool = next as MaxPool2d;
         h = reluMaxPool2d(h, pool.kernelSize, pool.opts);

@@ -1,7 +1,7 @@
 // Sequential's fused BatchNorm + ReLU / Sigmoid: the same values, gradients and running statistics as the modules one by one, bit for bit.
 import { describe, expect, it } from 'vitest';
 import { BatchNorm1d, BatchNorm2d, BatchNormBase, BatchRenorm1d } from '../../../src/nn/norm/index.js';
-import { MaxPool2d, ReLU, Sequential, Sigmoid, type Module } from '../../../src/nn/index.js';
+import { Identity, MaxPool2d, ReLU, Sequential, Sigmoid, type Module } from '../../../src/nn/index.js';
 import { Rng } from '../../../src/tensor/rng.js';
 import { Tensor } from '../../../src/tensor/tensor.js';
 
@@ -86,7 +86,7 @@ describe('Sequential fuses BatchNorm + activation', () => {
   it('leaves a subclass that overrides forward alone', () => {
     class Loud extends BatchNorm1d {
       calls = 0;
-      forward(x: Tensor): Tensor {
+      override forward(x: Tensor): Tensor {
         this.calls++;
         return super.forward(x);
       }
@@ -95,5 +95,25 @@ describe('Sequential fuses BatchNorm + activation', () => {
     const y = new Sequential(bn, new ReLU()).forward(new Tensor(new Float32Array(8).map((_, i) => i), [2, 4]));
     expect(bn.calls).toBe(1);
     expect(y.op).toBe('relu');
+  });
+});
+
+describe('fusion past pass-through layers', () => {
+  it('fuses across an Identity, and not across a layer that is not one', () => {
+    class Probe extends Identity {
+      on = false;
+      override get passThrough(): boolean {
+        return !this.on;
+      }
+    }
+    const probe = new Probe();
+    const seq = new Sequential(new BatchNorm1d(4), new Identity(), probe, new Sigmoid());
+    const x = new Tensor(new Float32Array(8).map((_, i) => i * i), [2, 4]);
+    const fused = seq.forward(x);
+    expect(fused.op).toBe('BatchNorm1d+sigmoid');
+    probe.on = true;
+    const unfused = seq.forward(x);
+    expect(unfused.op).toBe('sigmoid');
+    expect(fused.data).toEqual(unfused.data);
   });
 });
