@@ -5,11 +5,20 @@ import { Rng } from '../../src/tensor/rng.js';
 
 describe(`BatchNorm SIMD kernels (${simdAvailable ? 'WebAssembly SIMD' : 'plain-loop fallback'})`, () => {
   // Planes of odd sizes (tails not a multiple of 4), planes larger than a chunk, sample ranges not starting at 0.
+  // The kernels take 8 values per step (16 for the statistics) and finish with a half step: S = 36, 37, 39 leave
+  // the backward sums a half step (and a tail), S = 40 the statistics one; 1000-value planes fill 32 per chunk with
+  // chunks starting mid-channel-cycle; 32768 is exactly a chunk, 65541 three pieces per plane.
   for (const [N, C, S, n0, n1] of [
     [3, 5, 33, 0, 3],
     [4, 3, 784, 1, 3],
     [2, 2, 40001, 0, 2],
     [64, 7, 37, 5, 64],
+    [6, 3, 36, 2, 5],
+    [5, 3, 39, 0, 5],
+    [5, 3, 40, 1, 4],
+    [40, 3, 1000, 7, 33],
+    [3, 2, 32768, 0, 3],
+    [2, 3, 65541, 1, 2],
   ]) {
     it(`bnAffineInto and bnGradInto are bit-identical to the loops on (${N}, ${C}, ${S}), samples [${n0}, ${n1})`, () => {
       const rng = new Rng(11);
@@ -64,7 +73,8 @@ describe(`BatchNorm SIMD kernels (${simdAvailable ? 'WebAssembly SIMD' : 'plain-
         expect(sumDy).toEqual(dyRef);
         expect(sumDyXc).toEqual(xcRef);
       }
-      // bnStats's loop: per block of 8, two chains of 4 about K (the channel's first value), the tail into the first.
+      // bnStats's loop: per block of 8, the even and the odd values in two chains about K (the channel's first value),
+      // the tail into the first.
       const sRef = new Float64Array(C);
       const qRef = new Float64Array(C);
       for (let n = n0; n < n1; n++) {
@@ -78,10 +88,10 @@ describe(`BatchNorm SIMD kernels (${simdAvailable ? 'WebAssembly SIMD' : 'plain-
           let i = o;
           for (; i + 7 < o + S; i += 8) {
             const d = Array.from(x.subarray(i, i + 8), (v) => v - K);
-            s0 += d[0] + d[1] + d[2] + d[3];
-            s1 += d[4] + d[5] + d[6] + d[7];
-            q0 += d[0] * d[0] + d[1] * d[1] + d[2] * d[2] + d[3] * d[3];
-            q1 += d[4] * d[4] + d[5] * d[5] + d[6] * d[6] + d[7] * d[7];
+            s0 += d[0] + d[2] + d[4] + d[6];
+            s1 += d[1] + d[3] + d[5] + d[7];
+            q0 += d[0] * d[0] + d[2] * d[2] + d[4] * d[4] + d[6] * d[6];
+            q1 += d[1] * d[1] + d[3] * d[3] + d[5] * d[5] + d[7] * d[7];
           }
           for (; i < o + S; i++) {
             s0 += x[i] - K;

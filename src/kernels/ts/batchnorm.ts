@@ -57,10 +57,11 @@ export function bnStats(x: Float32Array, C: number, S: number, n0: number, n1: n
           const d5 = x[i + 5] - k;
           const d6 = x[i + 6] - k;
           const d7 = x[i + 7] - k;
-          s0 += d0 + d1 + d2 + d3;
-          s1 += d4 + d5 + d6 + d7;
-          q0 += d0 * d0 + d1 * d1 + d2 * d2 + d3 * d3;
-          q1 += d4 * d4 + d5 * d5 + d6 * d6 + d7 * d7;
+          // Even and odd values in two chains: simd.ts's kernel holds them in its two float64 lanes.
+          s0 += d0 + d2 + d4 + d6;
+          s1 += d1 + d3 + d5 + d7;
+          q0 += d0 * d0 + d2 * d2 + d4 * d4 + d6 * d6;
+          q1 += d1 * d1 + d3 * d3 + d5 * d5 + d7 * d7;
         }
         for (; i < o + S; i++) {
           const d = x[i] - k;

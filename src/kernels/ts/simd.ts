@@ -55,6 +55,7 @@ import {
   V128_STORE_16,
   v128Load,
   v128Load64Zero,
+  v128Store64Lane0,
 } from './wasm/asm.js';
 import { sigmoidSteps } from './wasm/sigmoid.js';
 
@@ -122,79 +123,152 @@ const sigmoidGradBody = pairLoop(
   [...f64Const(1), ...F64X2_SPLAT, ...localSet(4)],
 );
 
-/** affine(out, n, x, a, b): out = f32(x * a + b) in float64, as BatchNorm's forward loop (kernels/ts/batchnorm.ts). */
-// Locals: out 0, n 1, x 2, a 3, b 4 (f64), END 5 (i32), A 6, B 7 (v128, a and b in both lanes).
-const affineBody = pairLoop(
-  [0, 2],
-  5,
-  (o) => [...pairF64(2, o), ...localGet(6), ...F64X2_MUL, ...localGet(7), ...F64X2_ADD, ...F32X4_DEMOTE_F64X2_ZERO],
-  [...localGet(3), ...F64X2_SPLAT, ...localSet(6), ...localGet(4), ...F64X2_SPLAT, ...localSet(7)],
-);
+// BatchNorm's kernels loop over the planes of a chunk themselves, with per-plane coefficients in memory (COEF)
+// and per-plane sums out (OUTS): one call per 32K-value chunk instead of one per 784-value plane (W4: 4096
+// planes, four passes; the per-plane calls and their JavaScript driver were ~1.5 ms of its ~16 ms).
+const F64_LOAD = (offset: number) => [0x2b, 3, ...uleb(offset)];
+const V128_ZERO = [...simd(0x0c), ...new Array<number>(16).fill(0)];
+const BLOCK_LOOP = [0x02, 0x40, 0x03, 0x40];
+const NEXT_END = [0x0c, 0, 0x0b, 0x0b]; // br 0, end loop, end block
+const add = (p: number, v: number) => [...localGet(p), ...i32Const(v), ...I32_ADD, ...localSet(p)];
+/** Runs `body` for idx = 0 .. planes - 1 (idx, planes: i32 locals; idx is 0 at entry). */
+const forPlanes = (idx: number, planes: number, body: number[]) => [
+  ...BLOCK_LOOP,
+  ...localGet(idx), ...localGet(planes), ...I32_GE_U, 0x0d, 1, // br_if 1: done
+  ...body,
+  ...add(idx, 1),
+  ...NEXT_END,
+];
+/** Until the pointer in local ptrs[0] reaches local end: `step`, then every pointer in ptrs advances `bytes`. */
+const forPtr = (ptrs: number[], end: number, bytes: number, step: number[]) => [
+  ...BLOCK_LOOP,
+  ...localGet(ptrs[0]), ...localGet(end), ...I32_GE_U, 0x0d, 1,
+  ...step,
+  ...ptrs.flatMap((p) => add(p, bytes)),
+  ...NEXT_END,
+];
+/** local dst = local base + local idx * local bytes (a plane's start). */
+const planeAt = (dst: number, base: number, idx: number, bytes: number) => [
+  ...localGet(base), ...localGet(idx), ...localGet(bytes), ...I32_MUL, ...I32_ADD, ...localSet(dst),
+];
+/** local v = (f64 at local p + offset) in both lanes. */
+const splatAt = (v: number, p: number, offset: number) => [...localGet(p), ...F64_LOAD(offset), ...F64X2_SPLAT, ...localSet(v)];
 
-/** gradAffine(out, n, dy, x, a, b, k): out = f32(a * dy + b * x + k) in float64, as BatchNorm's gradPlane. */
-// Locals: out 0, n 1, dy 2, x 3, a 4, b 5, k 6 (f64), END 7 (i32), A 8, B 9, K 10 (v128 splats).
-const gradAffineBody = pairLoop(
-  [0, 2, 3],
-  7,
-  (o) => [
-    ...localGet(8), ...pairF64(2, o), ...F64X2_MUL, ...localGet(9), ...pairF64(3, o), ...F64X2_MUL, ...F64X2_ADD,
-    ...localGet(10), ...F64X2_ADD, ...F32X4_DEMOTE_F64X2_ZERO,
-  ],
-  [4, 5, 6].flatMap((p, i) => [...localGet(p), ...F64X2_SPLAT, ...localSet(8 + i)]),
-);
+/** Bytes between the BN kernels' regions A (dy or x), B (x) and C: one chunk (4 * CHUNK, defined below), reached as offsets from one pointer. */
+const REGION = 4 * 32768;
+const I32_LT_U = [0x49];
+const I32_AND = [0x71];
+/** if (local p < local end) { body }: the half-length step after an unrolled loop. */
+const ifBelow = (p: number, end: number, body: number[]) => [...localGet(p), ...localGet(end), ...I32_LT_U, 0x04, 0x40, ...body, 0x0b];
+/** local end = local p + (local n & mask) * 4 bytes. */
+const endAt = (end: number, p: number, n: number, mask: number) => [
+  ...localGet(p), ...localGet(n), ...i32Const(mask), ...I32_AND, ...i32Const(2), ...I32_SHL, ...I32_ADD, ...localSet(end),
+];
 
 /**
- * gradSums(dy, n, x, mu, out): BatchNorm's backward sums over n values (n a multiple of 4), four accumulators as
- * bnGradSums's loop: a_j = sum(dy[i]), b_j = sum(dy[i] * (x[i] - mu)) over i = j mod 4, in float64 and in the
- * loop's order, stored at out as (a0, a1, a2, a3, b0, b1, b2, b3). The caller adds the tail and combines them
- * as the loop does, so the sums are bit-identical to it.
+ * affine(x, n, planes, coef): for each of `planes` planes of n values (consecutive in region A, from x), region B
+ * = f32(x * a + b) in float64 with the plane's (a, b) at coef + 16 p, as BatchNorm's forward loop
+ * (kernels/ts/batchnorm.ts). Eight values per step (one pointer, the output at a fixed offset): ~10% faster than
+ * four with a pointer per array. A plane's last step may write up to 7 values past it (the next plane rewrites them).
  */
-// Locals: dy 0, n 1, x 2, mu 3 (f64), out 4, END 5 (i32); MU 6, A01 7, A23 8, B01 9, B23 10, G 11 (v128, zero at entry).
+// Locals: x 0, n 1, planes 2, coef 3; NB 4, IDX 5, PX 6, END 7 (i32); A 8, B 9 (v128).
+const affineBody = [
+  ...localGet(1), ...i32Const(2), ...I32_SHL, ...localSet(4),
+  ...forPlanes(5, 2, [
+    ...splatAt(8, 3, 0), ...splatAt(9, 3, 8), ...add(3, 16),
+    ...planeAt(6, 0, 5, 4),
+    ...localGet(6), ...localGet(4), ...I32_ADD, ...localSet(7),
+    ...forPtr([6], 7, 32, [0, 8, 16, 24].flatMap((o) => [
+      ...localGet(6), ...pairF64(6, o), ...localGet(8), ...F64X2_MUL, ...localGet(9), ...F64X2_ADD,
+      ...F32X4_DEMOTE_F64X2_ZERO, ...v128Store64Lane0(REGION + o),
+    ])),
+  ]),
+  0x0b, // end function
+];
+
+/**
+ * gradAffine(dy, n, planes, coef): region C = f32(a * dy + b * x + k) in float64, dy in region A (from dy), x in B,
+ * (a, b, k) at coef + 24 p, as gradPlane; eight values per step, slack as affine's.
+ */
+// Locals: dy 0, n 1, planes 2, coef 3; NB 4, IDX 5, P 6, END 7 (i32); A 8, B 9, K 10 (v128).
+const gradAffineBody = [
+  ...localGet(1), ...i32Const(2), ...I32_SHL, ...localSet(4),
+  ...forPlanes(5, 2, [
+    ...splatAt(8, 3, 0), ...splatAt(9, 3, 8), ...splatAt(10, 3, 16), ...add(3, 24),
+    ...planeAt(6, 0, 5, 4),
+    ...localGet(6), ...localGet(4), ...I32_ADD, ...localSet(7),
+    ...forPtr([6], 7, 32, [0, 8, 16, 24].flatMap((o) => [
+      ...localGet(6),
+      ...localGet(8), ...pairF64(6, o), ...F64X2_MUL, ...localGet(9), ...pairF64(6, REGION + o), ...F64X2_MUL, ...F64X2_ADD,
+      ...localGet(10), ...F64X2_ADD, ...F32X4_DEMOTE_F64X2_ZERO, ...v128Store64Lane0(2 * REGION + o),
+    ])),
+  ]),
+  0x0b,
+];
+
+/**
+ * gradSums(dy, n, stride, planes, mu, out): BatchNorm's backward sums over the first n values (n a multiple of 4)
+ * of each of `planes` planes `stride` values apart (dy in region A from dy, x in B), four accumulators as
+ * bnGradSums's loop: a_j = sum(dy[i]), b_j = sum(dy[i] * (x[i] - mu)) over i = j mod 4, in float64 and in the
+ * loop's order, mu at mu + 8 p; stored at out + 64 p as (a0, a1, a2, a3, b0, b1, b2, b3). The caller adds the
+ * tail and combines them as the loop does. Eight values per step, then four if n mod 8 = 4.
+ */
+// Locals: dy 0, n 1, stride 2, planes 3, mu 4, out 5; END 6, IDX 7, P 8, END8 9 (i32);
+// MU 10, A01 11, A23 12, B01 13, B23 14, G 15 (v128).
 const sumStep = (o: number, a: number, b: number) => [
-  ...pairF64(0, o), ...localTee(11), ...localGet(a), ...F64X2_ADD, ...localSet(a),
-  ...localGet(11), ...pairF64(2, o), ...localGet(6), ...F64X2_SUB, ...F64X2_MUL, ...localGet(b), ...F64X2_ADD, ...localSet(b),
+  ...pairF64(8, o), ...localTee(15), ...localGet(a), ...F64X2_ADD, ...localSet(a),
+  ...localGet(15), ...pairF64(8, REGION + o), ...localGet(10), ...F64X2_SUB, ...F64X2_MUL, ...localGet(b), ...F64X2_ADD, ...localSet(b),
 ];
 const gradSumsBody = [
-  ...localGet(0), ...localGet(1), ...i32Const(2), ...I32_SHL, ...I32_ADD, ...localSet(5),
-  ...localGet(3), ...F64X2_SPLAT, ...localSet(6),
-  0x02, 0x40, 0x03, 0x40, // block, loop
-  ...localGet(0), ...localGet(5), ...I32_GE_U, 0x0d, 1, // br_if 1: done
-  ...sumStep(0, 7, 9),
-  ...sumStep(8, 8, 10),
-  ...[0, 2].flatMap((p) => [...localGet(p), ...i32Const(16), ...I32_ADD, ...localSet(p)]),
-  0x0c, 0, 0x0b, 0x0b, // br 0, end loop, end block
-  ...[7, 8, 9, 10].flatMap((v, i) => [...localGet(4), ...localGet(v), ...simd(0x0b), 2, ...uleb(16 * i)]),
-  0x0b, // end function
+  ...localGet(2), ...i32Const(2), ...I32_SHL, ...localSet(2),
+  ...forPlanes(7, 3, [
+    ...splatAt(10, 4, 0), ...add(4, 8),
+    ...[11, 12, 13, 14].flatMap((v) => [...V128_ZERO, ...localSet(v)]),
+    ...planeAt(8, 0, 7, 2),
+    ...endAt(6, 8, 1, -1), ...endAt(9, 8, 1, -8),
+    ...forPtr([8], 9, 32, [...sumStep(0, 11, 13), ...sumStep(8, 12, 14), ...sumStep(16, 11, 13), ...sumStep(24, 12, 14)]),
+    ...ifBelow(8, 6, [...sumStep(0, 11, 13), ...sumStep(8, 12, 14)]),
+    ...[11, 12, 13, 14].flatMap((v, i) => [...localGet(5), ...localGet(v), ...simd(0x0b), 2, ...uleb(16 * i)]),
+    ...add(5, 64),
+  ]),
+  0x0b,
 ];
 
 /**
- * stats(x, n, k, out): BatchNorm's shifted sums over n values (n a multiple of 8), as bnStats's loop: per block of 8,
- * s0 += ((d0 + d1) + d2) + d3 and s1 += ((d4 + d5) + d6) + d7 with d = x - k, q0 and q1 likewise of d^2, in float64;
- * stored at out as (s0, s1, q0, q1). Lane pairs (d_j, d_j+4) make the two lanes the loop's two chains, so the sums
- * are bit-identical to it once the caller adds the tail and combines them.
+ * stats(x, n, stride, planes, k, out): BatchNorm's shifted sums over the first n values (n a multiple of 8) of each
+ * of `planes` planes `stride` values apart, as bnStats's loop: per block of 8, s0 += ((d0 + d2) + d4) + d6 and
+ * s1 += ((d1 + d3) + d5) + d7 with d = x - k (k at k + 8 p), q0 and q1 likewise of d^2, in float64; stored at
+ * out + 32 p as (s0, s1, q0, q1). Consecutive pairs (d_2j, d_2j+1) make the two lanes the loop's two chains, so
+ * the sums are bit-identical to it once the caller adds the tail and combines them. Why even/odd chains: a pair
+ * is one v128.load64_zero and one promote; the loop's former chains (d0..d3, d4..d7) needed a load32_zero and a
+ * load32_lane per pair, and the stats pass took 2.15 ms instead of 1.63 ms on (64,64,28,28) (shuffles and
+ * conversions share one port). Two blocks per step, then one if n mod 16 = 8.
  */
-// Locals: x 0, n 1, k 2 (f64), out 3, END 4 (i32); K 5, SA 6, QA 7, P0-P3 8-11 (v128, zero at entry).
+// Locals: x 0, n 1, stride 2, planes 3, k 4, out 5; END 6, IDX 7, PX 8, END16 9 (i32); K 10, SA 11, QA 12, P0-P3 13-16 (v128).
 const sq = (v: number) => [...localGet(v), ...localGet(v), ...F64X2_MUL];
-const statsBody = [
-  ...localGet(0), ...localGet(1), ...i32Const(2), ...I32_SHL, ...I32_ADD, ...localSet(4),
-  ...localGet(2), ...F64X2_SPLAT, ...localSet(5),
-  0x02, 0x40, 0x03, 0x40, // block, loop
-  ...localGet(0), ...localGet(4), ...I32_GE_U, 0x0d, 1, // br_if 1: done
+const statsBlock = (o: number) => [
   ...[0, 1, 2, 3].flatMap((j) => [
-    // (x_j, x_j+4) as v128.load32_zero then v128.load32_lane 1 (2.1 ms vs 4.4 ms with two
-    // v128 loads and four shuffles, on (64,64,28,28); the JavaScript loop takes 3.2 ms)
-    ...localGet(0), ...localGet(0), ...simd(0x5c), 2, ...uleb(4 * j), ...simd(0x56), 2, ...uleb(4 * j + 16), 1,
-    ...F64X2_PROMOTE_LOW_F32X4, ...localGet(5), ...F64X2_SUB, ...localSet(8 + j),
+    ...pairF64(8, o + 8 * j), ...localGet(10), ...F64X2_SUB, ...localSet(13 + j),
   ]),
-  ...localGet(6), ...localGet(8), ...localGet(9), ...F64X2_ADD, ...localGet(10), ...F64X2_ADD, ...localGet(11), ...F64X2_ADD,
-  ...F64X2_ADD, ...localSet(6),
-  ...localGet(7), ...sq(8), ...sq(9), ...F64X2_ADD, ...sq(10), ...F64X2_ADD, ...sq(11), ...F64X2_ADD,
-  ...F64X2_ADD, ...localSet(7),
-  ...localGet(0), ...i32Const(32), ...I32_ADD, ...localSet(0),
-  0x0c, 0, 0x0b, 0x0b, // br 0, end loop, end block
-  ...localGet(3), ...localGet(6), ...V128_STORE,
-  ...localGet(3), ...localGet(7), ...V128_STORE_16,
-  0x0b, // end function
+  ...localGet(11), ...localGet(13), ...localGet(14), ...F64X2_ADD, ...localGet(15), ...F64X2_ADD, ...localGet(16), ...F64X2_ADD,
+  ...F64X2_ADD, ...localSet(11),
+  ...localGet(12), ...sq(13), ...sq(14), ...F64X2_ADD, ...sq(15), ...F64X2_ADD, ...sq(16), ...F64X2_ADD,
+  ...F64X2_ADD, ...localSet(12),
+];
+const statsBody = [
+  ...localGet(2), ...i32Const(2), ...I32_SHL, ...localSet(2),
+  ...forPlanes(7, 3, [
+    ...splatAt(10, 4, 0), ...add(4, 8),
+    ...V128_ZERO, ...localSet(11), ...V128_ZERO, ...localSet(12),
+    ...planeAt(8, 0, 7, 2),
+    ...endAt(6, 8, 1, -1), ...endAt(9, 8, 1, -16),
+    ...forPtr([8], 9, 64, [...statsBlock(0), ...statsBlock(32)]),
+    ...ifBelow(8, 6, statsBlock(0)),
+    ...localGet(5), ...localGet(11), ...V128_STORE,
+    ...localGet(5), ...localGet(12), ...V128_STORE_16,
+    ...add(5, 32),
+  ]),
+  0x0b,
 ];
 
 /**
@@ -322,10 +396,10 @@ const moduleBytes = buildModule(
     { name: 'reluMaxPool2', params: [I32, I32, I32, I32, I32, I32, I32], locals: [[8, I32], [10, V128]], body: poolBody },
     // q, gi, groups, row, idx, off; gm, j, pos, ev, od, lanes
     { name: 'reluMaxPool2Grad', params: [I32, I32, I32, I32, I32, I32, I32, I32], locals: [[6, I32], [6, V128]], body: poolGradBody },
-    { name: 'affine', params: [I32, I32, I32, F64, F64], locals: [[1, I32], [2, V128]], body: affineBody },
-    { name: 'stats', params: [I32, I32, F64, I32], locals: [[1, I32], [7, V128]], body: statsBody },
-    { name: 'gradSums', params: [I32, I32, I32, F64, I32], locals: [[1, I32], [6, V128]], body: gradSumsBody },
-    { name: 'gradAffine', params: [I32, I32, I32, I32, F64, F64, F64], locals: [[1, I32], [3, V128]], body: gradAffineBody },
+    { name: 'affine', params: [I32, I32, I32, I32], locals: [[4, I32], [2, V128]], body: affineBody },
+    { name: 'stats', params: [I32, I32, I32, I32, I32, I32], locals: [[4, I32], [7, V128]], body: statsBody },
+    { name: 'gradSums', params: [I32, I32, I32, I32, I32, I32], locals: [[4, I32], [6, V128]], body: gradSumsBody },
+    { name: 'gradAffine', params: [I32, I32, I32, I32], locals: [[4, I32], [3, V128]], body: gradAffineBody },
   ],
   PAGES,
 );
@@ -338,11 +412,12 @@ interface Simd {
   reluGrad: (g: number, n: number, y: number) => void;
   reluMaxPool2: (inp: number, pairs: number, w: number, wo: number, out: number, arg: number, base: number) => void;
   reluMaxPool2Grad: (gx: number, pairs: number, w: number, wo: number, g: number, arg: number, base: number, out: number) => void;
-  affine: (out: number, n: number, x: number, a: number, b: number) => void;
-  gradAffine: (out: number, n: number, dy: number, x: number, a: number, b: number, k: number) => void;
-  gradSums: (dy: number, n: number, x: number, mu: number, out: number) => void;
-  stats: (x: number, n: number, k: number, out: number) => void;
+  affine: (x: number, n: number, planes: number, coef: number) => void;
+  gradAffine: (dy: number, n: number, planes: number, coef: number) => void;
+  gradSums: (dy: number, n: number, stride: number, planes: number, mu: number, out: number) => void;
+  stats: (x: number, n: number, stride: number, planes: number, k: number, out: number) => void;
   mem: Float32Array;
+  mem64: Float64Array;
   memI32: Int32Array;
 }
 
@@ -364,6 +439,7 @@ function instantiate(): Simd | null {
       gradSums: e.gradSums as Simd['gradSums'],
       stats: e.stats as Simd['stats'],
       mem,
+      mem64: new Float64Array(mem.buffer),
       memI32: new Int32Array(mem.buffer),
     };
   } catch {
@@ -528,21 +604,33 @@ export function reluMaxPool2GradInto(
 }
 
 /**
- * Below this plane size (S values per channel and sample) the per-plane kernel call costs more than it saves; the
- * caller runs its own loop.
+ * Below this plane size (S values per channel and sample) the kernels decline and the caller runs its own loop.
  */
 const MIN_PLANE = 32;
+/** Float offset of the BN kernels' per-plane coefficients (up to CHUNK / MIN_PLANE planes, 3 float64 each), past region C's slack. */
+const COEF = 3 * CHUNK + 16;
+/** Float offset of the BN kernels' per-plane sums (up to CHUNK / MIN_PLANE planes, 8 float64 each). */
+const OUTS = 4 * CHUNK;
 
 /**
- * Calls run(pos, len, p) for each piece of plane p (planes of S values, in memory order) that falls in the chunk
- * [off, off + len) of the flat range; pos is the piece's float offset within the chunk.
+ * Calls run(off, len, n, planes, c) for the chunks of the flat range [start, end) of (N, C, S) planes: `planes`
+ * whole planes of n = S values when S <= CHUNK (as many as fit), else one piece of n = len values of a plane;
+ * c is the channel of the chunk's first plane.
  */
-function planePieces(off: number, len: number, S: number, run: (pos: number, len: number, p: number) => void): void {
-  for (let i = off, end = off + len; i < end; ) {
-    const p = Math.floor(i / S);
-    const pieceEnd = Math.min((p + 1) * S, end);
-    run(i - off, pieceEnd - i, p);
-    i = pieceEnd;
+function planeChunks(start: number, end: number, C: number, S: number, run: (off: number, len: number, n: number, planes: number, c: number) => void): void {
+  if (S <= CHUNK) {
+    const step = Math.floor(CHUNK / S) * S;
+    for (let off = start; off < end; off += step) {
+      const len = Math.min(step, end - off);
+      run(off, len, S, len / S, (off / S) % C);
+    }
+    return;
+  }
+  for (let p = start; p < end; p += S) {
+    for (let off = p; off < p + S; off += CHUNK) {
+      const len = Math.min(CHUNK, p + S - off);
+      run(off, len, len, 1, (p / S) % C);
+    }
   }
 }
 
@@ -550,25 +638,24 @@ function planePieces(off: number, len: number, S: number, run: (pos: number, len
  * BatchNorm's forward map y = x * scale[c] + shift[c] over the planes of samples [n0, n1) of an (N, C, S) array,
  * bit-identical to the plain loop (float64 lanes, one rounding). Returns false (nothing written) when the kernel
  * does not apply (no WebAssembly SIMD, or planes under MIN_PLANE values).
- * Output goes to region B, not in place: a piece's last step may write up to 3 values past it, into the next
- * piece's slots, which that piece then writes; reading them back in place would have used clobbered inputs.
+ * Output goes to region B, not in place: a plane's last step may write up to 3 values past it, into the next
+ * plane's slots, which that plane then writes; reading them back in place would have used clobbered inputs.
  */
 export function bnAffineInto(
   x: Float32Array, y: Float32Array, C: number, S: number, n0: number, n1: number, scale: Float64Array, shift: Float64Array,
 ): boolean {
   if (kernel === null || S < MIN_PLANE) return false;
-  const { affine, mem } = kernel;
-  const start = n0 * C * S;
-  const end = n1 * C * S;
-  for (let off = start; off < end; off += CHUNK) {
-    const len = Math.min(CHUNK, end - off);
+  const { affine, mem, mem64 } = kernel;
+  planeChunks(n0 * C * S, n1 * C * S, C, S, (off, len, n, planes, c) => {
+    for (let j = 0, q = COEF / 2; j < planes; j++, q += 2) {
+      mem64[q] = scale[c];
+      mem64[q + 1] = shift[c];
+      if (++c === C) c = 0;
+    }
     mem.set(x.subarray(off, off + len));
-    planePieces(off, len, S, (pos, n, p) => {
-      const c = p % C;
-      affine((CHUNK + pos) * 4, n, pos * 4, scale[c], shift[c]);
-    });
+    affine(0, n, planes, COEF * 4);
     y.set(mem.subarray(CHUNK, CHUNK + len), off);
-  }
+  });
   return true;
 }
 
@@ -582,25 +669,22 @@ export function bnGradInto(
   coef: { a: Float64Array; b: Float64Array; k: Float64Array },
 ): boolean {
   if (kernel === null || S < MIN_PLANE) return false;
-  const { gradAffine, mem } = kernel;
+  const { gradAffine, mem, mem64 } = kernel;
   const { a, b, k } = coef;
-  const start = n0 * C * S;
-  const end = n1 * C * S;
-  for (let off = start; off < end; off += CHUNK) {
-    const len = Math.min(CHUNK, end - off);
+  planeChunks(n0 * C * S, n1 * C * S, C, S, (off, len, n, planes, c) => {
+    for (let j = 0, q = COEF / 2; j < planes; j++, q += 3) {
+      mem64[q] = a[c];
+      mem64[q + 1] = b[c];
+      mem64[q + 2] = k[c];
+      if (++c === C) c = 0;
+    }
     mem.set(dy.subarray(off, off + len));
     mem.set(x.subarray(off, off + len), CHUNK);
-    planePieces(off, len, S, (pos, n, p) => {
-      const c = p % C;
-      gradAffine((2 * CHUNK + pos) * 4, n, pos * 4, (CHUNK + pos) * 4, a[c], b[c], k[c]);
-    });
+    gradAffine(0, n, planes, COEF * 4);
     dx.set(mem.subarray(2 * CHUNK, 2 * CHUNK + len), off);
-  }
+  });
   return true;
 }
-
-/** Float offset (in the pooling kernels' last chunk, unused here) where gradSums stores its 8 float64 sums. */
-const SUMS = 4 * CHUNK;
 
 /**
  * BatchNorm's backward sums over samples [n0, n1): sumDy[c] = sum(dy), sumDyXc[c] = sum(dy * (x - mean[c])),
@@ -613,35 +697,34 @@ export function bnGradSumsInto(
   range: { n0: number; n1: number; mean: Float64Array }, sumDy: Float64Array, sumDyXc: Float64Array,
 ): boolean {
   if (kernel === null || S < MIN_PLANE || S > CHUNK) return false;
-  const { gradSums, mem } = kernel;
+  const { gradSums, mem, mem64 } = kernel;
   const { n0, n1, mean } = range;
-  const sums = new Float64Array(mem.buffer, SUMS * 4, 8);
-  const step = Math.floor(CHUNK / S) * S;
-  const start = n0 * C * S;
-  const end = n1 * C * S;
   const S4 = S & ~3;
   sumDy.fill(0, 0, C);
   sumDyXc.fill(0, 0, C);
-  for (let off = start; off < end; off += step) {
-    const len = Math.min(step, end - off);
+  planeChunks(n0 * C * S, n1 * C * S, C, S, (off, len, _n, planes, c0) => {
+    for (let j = 0, c = c0; j < planes; j++) {
+      mem64[COEF / 2 + j] = mean[c];
+      if (++c === C) c = 0;
+    }
     mem.set(dy.subarray(off, off + len));
     mem.set(x.subarray(off, off + len), CHUNK);
-    for (let pos = 0; pos < len; pos += S) {
-      const c = ((off + pos) / S) % C;
+    gradSums(0, S4, S, planes, COEF * 4, OUTS * 4);
+    for (let j = 0, c = c0, q = OUTS / 2, o = off; j < planes; j++, q += 8, o += S) {
       const mu = mean[c];
-      gradSums(pos * 4, S4, (CHUNK + pos) * 4, mu, SUMS * 4);
-      let a0 = sums[0];
-      let b0 = sums[4];
+      let a0 = mem64[q];
+      let b0 = mem64[q + 4];
       // The tail (S mod 4 values) goes to the first accumulators, as in the loop.
-      for (let i = off + pos + S4; i < off + pos + S; i++) {
+      for (let i = o + S4; i < o + S; i++) {
         const g = dy[i];
         a0 += g;
         b0 += g * (x[i] - mu);
       }
-      sumDy[c] += a0 + sums[1] + sums[2] + sums[3];
-      sumDyXc[c] += b0 + sums[5] + sums[6] + sums[7];
+      sumDy[c] += a0 + mem64[q + 1] + mem64[q + 2] + mem64[q + 3];
+      sumDyXc[c] += b0 + mem64[q + 5] + mem64[q + 6] + mem64[q + 7];
+      if (++c === C) c = 0;
     }
-  }
+  });
   return true;
 }
 
@@ -652,32 +735,31 @@ export function bnGradSumsInto(
  */
 export function bnStatsInto(x: Float32Array, C: number, S: number, n0: number, n1: number, sums: Float64Array, sqs: Float64Array): boolean {
   if (kernel === null || S < MIN_PLANE || S > CHUNK) return false;
-  const { stats, mem } = kernel;
-  const out = new Float64Array(mem.buffer, SUMS * 4, 4);
-  const step = Math.floor(CHUNK / S) * S;
-  const start = n0 * C * S;
-  const end = n1 * C * S;
+  const { stats, mem, mem64 } = kernel;
   const S8 = S & ~7;
   sums.fill(0, 0, C);
   sqs.fill(0, 0, C);
-  for (let off = start; off < end; off += step) {
-    const len = Math.min(step, end - off);
+  planeChunks(n0 * C * S, n1 * C * S, C, S, (off, len, _n, planes, c0) => {
+    for (let j = 0, c = c0; j < planes; j++) {
+      mem64[COEF / 2 + j] = x[(n0 * C + c) * S];
+      if (++c === C) c = 0;
+    }
     mem.set(x.subarray(off, off + len));
-    for (let pos = 0; pos < len; pos += S) {
-      const c = ((off + pos) / S) % C;
+    stats(0, S8, S, planes, COEF * 4, OUTS * 4);
+    for (let j = 0, c = c0, q = OUTS / 2, o = off; j < planes; j++, q += 4, o += S) {
       const k = x[(n0 * C + c) * S];
-      stats(pos * 4, S8, k, SUMS * 4);
-      let s0 = out[0];
-      let q0 = out[2];
+      let s0 = mem64[q];
+      let q0 = mem64[q + 2];
       // The tail (S mod 8 values) goes to the first chains, as in the loop.
-      for (let i = off + pos + S8; i < off + pos + S; i++) {
+      for (let i = o + S8; i < o + S; i++) {
         const d = x[i] - k;
         s0 += d;
         q0 += d * d;
       }
-      sums[c] += s0 + out[1];
-      sqs[c] += q0 + out[3];
+      sums[c] += s0 + mem64[q + 1];
+      sqs[c] += q0 + mem64[q + 3];
+      if (++c === C) c = 0;
     }
-  }
+  });
   return true;
 }
