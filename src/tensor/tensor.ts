@@ -1,6 +1,7 @@
 // The Tensor: float32 data, a row-major shape, an optional gradient, and the autograd node that made it.
 import { backward as runBackward } from '../autograd/backward.js';
 import { ArgumentError, ShapeError, fmtShape } from './errors.js';
+import { allocUninit } from './alloc.js';
 import { takeBuffer } from './pool.js';
 
 /** Backward rule of the op that produced a tensor: reads the output gradient, accumulates into the inputs. */
@@ -77,7 +78,7 @@ export class Tensor {
    */
   freshGrad(): Float32Array {
     const b = takeBuffer(this.data.length);
-    this.grad = b === null ? new Float32Array(this.data.length) : b;
+    this.grad = b === null ? allocUninit(this.data.length) : b;
     return this.grad;
   }
 

@@ -5,6 +5,7 @@ import { bnAffine, bnGradApply, bnGradSums, bnStats } from '../../kernels/ts/bat
 import { type BnAct, matrixAffineSimd, matrixGradApplySimd, matrixGradSumsSimd, matrixSimdApplies } from '../../kernels/ts/bn-matrix.js';
 import { reluGradInto, reluInto, sigmoidGradInto, sigmoidInto } from '../../kernels/ts/simd.js';
 import { releaseBuffer, takeBuffer } from '../../tensor/pool.js';
+import { allocUninit } from '../../tensor/alloc.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { ArgumentError, ShapeError, fmtShape } from '../../tensor/errors.js';
 import { expectTensor } from '../util.js';
@@ -134,7 +135,7 @@ export function bnCore(x: Tensor, weight: Tensor | null, bias: Tensor | null, o:
   const xd = x.data;
   const gd = weight?.data ?? null;
   const bd = bias?.data ?? null;
-  const y = new Float32Array(x.size);
+  const y = allocUninit(x.size);
   // Saved per (sub-batch, channel) for backward: the mean and 1/sigma that made u, and Renorm's r and d.
   const means = new Float64Array(G * C);
   const invstds = new Float64Array(G * C);
