@@ -1,6 +1,7 @@
 // Activations: relu, sigmoid, tanh, and softmax / logSoftmax along a dimension.
 import { record } from '../autograd/record.js';
 import { Tensor } from '../tensor/tensor.js';
+import { allocUninit } from '../tensor/alloc.js';
 import { reluGradInto, reluInto, sigmoidGradInto, sigmoidInto } from '../kernels/ts/simd.js';
 import { expectTensor, normAxis } from './util.js';
 
@@ -11,7 +12,7 @@ import { expectTensor, normAxis } from './util.js';
 export function relu(x: Tensor): Tensor {
   expectTensor('relu', 'x', x);
   const n = x.data.length;
-  const out = new Float32Array(n);
+  const out = allocUninit(n); // written in full below
   reluInto(x.data, out);
   return record(new Tensor(out, x.shape), 'relu', [x], (g) => {
     if (x.grad === null) {
@@ -30,7 +31,7 @@ export function relu(x: Tensor): Tensor {
 export function sigmoid(x: Tensor): Tensor {
   expectTensor('sigmoid', 'x', x);
   const n = x.data.length;
-  const out = new Float32Array(n);
+  const out = allocUninit(n); // written in full below
   sigmoidInto(x.data, out);
   return record(new Tensor(out, x.shape), 'sigmoid', [x], (g) => {
     if (x.grad === null) {
@@ -47,7 +48,7 @@ export function tanh(x: Tensor): Tensor {
   expectTensor('tanh', 'x', x);
   const xd = x.data;
   const n = xd.length;
-  const out = new Float32Array(n);
+  const out = allocUninit(n); // written in full below
   for (let i = 0; i < n; i++) out[i] = Math.tanh(xd[i]);
   return record(new Tensor(out, x.shape), 'tanh', [x], (g) => {
     if (x.grad === null) {

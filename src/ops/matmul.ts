@@ -3,6 +3,7 @@ import { record } from '../autograd/record.js';
 import { kernels } from '../kernels/select.js';
 import { columnSumsSimd } from '../kernels/ts/bn-matrix.js';
 import { Tensor } from '../tensor/tensor.js';
+import { allocUninit } from '../tensor/alloc.js';
 import { ShapeError, fmtShape } from '../tensor/errors.js';
 import { expectTensor } from './util.js';
 
@@ -15,7 +16,8 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   }
   const [m, k] = a.shape;
   const n = b.shape[1];
-  const out = new Float32Array(m * n);
+  // Written in full by the GEMM (beta = 0): no zero fill needed.
+  const out = allocUninit(m * n);
   const K = kernels();
   K.gemm(false, false, m, n, k, 1, a.data, k, b.data, n, 0, out, n);
   return record(new Tensor(out, [m, n]), 'matmul', [a, b], (g) => {
@@ -48,7 +50,8 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
     throw new ShapeError(`linear: bias must have shape [${outF}], got ${fmtShape(bias.shape)}`);
   }
   const n = x.shape[0];
-  const out = new Float32Array(n * outF);
+  // Written in full, by the broadcast bias or by the GEMM with beta = 0: no zero fill needed.
+  const out = allocUninit(n * outF);
   if (bias !== null) {
     // Start from the broadcast bias and accumulate the product into it (beta = 1): one pass fewer.
     // Broadcast by doubling (copyWithin is a memmove): log2(n) calls instead of one set() per row.
