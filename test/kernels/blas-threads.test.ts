@@ -1,7 +1,7 @@
 // Per-GEMM thread choice of the blas backend: small GEMMs run on one thread, large ones on what was asked;
 // results agree with one thread either way. Correctness only, never timings.
 import { afterEach, describe, expect, it } from 'vitest';
-import { PARALLEL_MIN_MACS, PARALLEL_MIN_SIDE, gemmThreads, loadBlasKernels } from '../../src/kernels/blas/index.js';
+import { PARALLEL_MIN_MACS, PARALLEL_MIN_DIM, gemmThreads, loadBlasKernels } from '../../src/kernels/blas/index.js';
 import { loadBlas } from '../../src/kernels/blas/load.js';
 import type { Kernels } from '../../src/kernels/kernels.js';
 
@@ -25,14 +25,15 @@ describe('gemmThreads (the per-call rule)', () => {
     expect(gemmThreads(2, 60, 100, 784)).toBe(1); // W1's first layer: 4.7M MACs but 60 rows
     expect(gemmThreads(2, 64, 10, 3136)).toBe(1); // W3's head: 10 columns
     expect(gemmThreads(2, 100, 100, 60)).toBe(1); // 0.6M MACs
-    expect(gemmThreads(2, PARALLEL_MIN_SIDE, PARALLEL_MIN_SIDE, Math.floor(PARALLEL_MIN_MACS / PARALLEL_MIN_SIDE ** 2) - 1)).toBe(1);
+    expect(gemmThreads(2, 100, 784, 60)).toBe(1); // W1's dW: inner dimension = batch 60
+    expect(gemmThreads(2, PARALLEL_MIN_DIM, PARALLEL_MIN_DIM, Math.floor(PARALLEL_MIN_MACS / PARALLEL_MIN_DIM ** 2) - 1)).toBe(1);
   });
 
   it('gives what was asked for large GEMMs', () => {
     expect(gemmThreads(2, 128, 256, 784)).toBe(2);
     expect(gemmThreads(4, 1024, 256, 784)).toBe(4);
     expect(gemmThreads(2, 64, 196, 289)).toBe(2); // W3's second conv, per image
-    expect(gemmThreads(2, PARALLEL_MIN_SIDE, PARALLEL_MIN_SIDE, Math.ceil(PARALLEL_MIN_MACS / PARALLEL_MIN_SIDE ** 2))).toBe(2);
+    expect(gemmThreads(2, PARALLEL_MIN_DIM, PARALLEL_MIN_DIM, Math.ceil(PARALLEL_MIN_MACS / PARALLEL_MIN_DIM ** 2))).toBe(2);
   });
 });
 
@@ -46,7 +47,7 @@ describe.runIf(!('unavailable' in loaded))('blas backend with 2 threads', () => 
   /** [transA, transB, m, n, k]: the W1/W2/W3/W5 shapes on both sides of the rule. */
   const cases: [boolean, boolean, number, number, number][] = [
     [false, true, 60, 100, 784], // below (thin): W1 forward
-    [true, false, 100, 784, 60], // above: W1 dW
+    [true, false, 100, 784, 60], // below (thin k): W1 dW
     [false, true, 60, 100, 100], // below (small)
     [false, true, 64, 10, 3136], // below (thin): W3 head
     [false, false, 64, 196, 289], // above: W3 conv forward

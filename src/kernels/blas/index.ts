@@ -34,19 +34,19 @@ export function threadsFromEnv(env: NodeJS.ProcessEnv = process.env): number {
 }
 
 /**
- * Multi-threaded OpenBLAS pays ~20 us per call to hand half the work to a worker and wait for it, so a GEMM
- * gains from a second thread only past ~3.5M multiply-adds (~50 us on one core), and only when neither side of
- * C is below 64: OpenBLAS cuts C into one slab per thread, and thin slabs split badly. Measured (OpenBLAS 0.3.21,
- * SkylakeX kernels, 2 cores, best of 31 runs, 2 threads vs 1): 60x100x784 1.12x slower (W1's first layer),
- * 64x10x3136 1.3x slower (W3's head), 60x200x300 1.1x, 128x256x64 1.1x; 64x196x289 0.78x (W3's conv), 128x256x256
- * 0.65x (W2), 1024x256x784 0.55x (W5). Smaller or thinner GEMMs therefore run on one thread.
+ * Multi-threaded OpenBLAS pays ~20 us per call to hand half the work to a worker and wait for it, so a GEMM gains
+ * from a second thread only past ~3.5M multiply-adds (~50 us on one core), and only when no dimension is below 64:
+ * thin products split badly. Measured (OpenBLAS 0.3.21, SkylakeX kernels, 2 cores, best of 31 runs, 2 threads vs 1):
+ * slower 60x100x784 1.12x (W1's first layer), 64x10x3136 1.3x (W3's head), 60x200x300 1.1x; faster 64x196x289
+ * 0.78x (W3's conv), 128x256x256 0.65x (W2), 1024x256x784 0.55x (W5). W1's dW (100x784x60) was 0.8x alone but
+ * W1 as a whole gained nothing from it (0.631 vs 0.618 ms), so k = batch 60 stays on one thread too.
  */
 export const PARALLEL_MIN_MACS = 3.5e6;
-export const PARALLEL_MIN_SIDE = 64;
+export const PARALLEL_MIN_DIM = 64;
 
 /** Threads for one C (m x n) += A B with inner dimension k, given the threads the user asked for. */
 export function gemmThreads(requested: number, m: number, n: number, k: number): number {
-  return requested > 1 && m * n * k >= PARALLEL_MIN_MACS && Math.min(m, n) >= PARALLEL_MIN_SIDE ? requested : 1;
+  return requested > 1 && m * n * k >= PARALLEL_MIN_MACS && Math.min(m, n, k) >= PARALLEL_MIN_DIM ? requested : 1;
 }
 
 /** Wraps a binding as Kernels. */
