@@ -2,7 +2,7 @@
 import { Optimizer, hyper } from './optimizer.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { ArgumentError } from '../tensor/errors.js';
-import { sgdUpdate } from '../kernels/ts/simd.js';
+import { kernels } from '../kernels/select.js';
 
 export interface SGDOptions {
   lr: number;
@@ -44,7 +44,7 @@ export class SGD extends Optimizer {
       if (g === null) continue;
       const w = p.data;
       if (mu === 0) {
-        if (wd === 0) sgdUpdate(w, g, lr);
+        if (wd === 0) kernels().axpy(w.length, -lr, g, w);
         else for (let i = 0; i < w.length; i++) w[i] -= lr * (g[i] + wd * w[i]);
         continue;
       }

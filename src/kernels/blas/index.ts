@@ -3,6 +3,7 @@ import type { Kernels } from '../kernels.js';
 import { registerBackend } from '../select.js';
 import { ArgumentError } from '../../tensor/errors.js';
 import { type BlasBinding, installHint, loadBlas } from './load.js';
+import { tsKernels } from '../ts/index.js';
 
 export { candidateLibraries, installHint } from './load.js';
 
@@ -64,6 +65,7 @@ function makeKernels(b: BlasBinding): Kernels {
   // OpenBLAS starts with one thread per core; pin it to what was asked before the first call.
   setThreads(threadsFromEnv());
   const sgemm = b.sgemm;
+  const saxpy = b.saxpy;
   const setLibThreads = b.setThreads;
   return {
     name: 'blas',
@@ -89,6 +91,13 @@ function makeKernels(b: BlasBinding): Kernels {
         }
       }
       sgemm(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k, alpha, a, lda, bm, ldb, beta, c, ldc);
+    },
+    axpy(n, alpha, x, y) {
+      if (!Number.isInteger(n) || n < 0 || x.length < n || y.length < n) {
+        throw new ArgumentError(`axpy: n = ${n} must be an integer in [0, ${Math.min(x.length, y.length)}] (the lengths of x and y)`);
+      }
+      if (saxpy) saxpy(n, alpha, x, 1, y, 1);
+      else tsKernels.axpy(n, alpha, x, y);
     },
     setThreads,
     threads: () => threads,

@@ -14,6 +14,8 @@ interface Koffi {
 export interface BlasBinding {
   /** cblas_sgemm(order, transA, transB, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc). */
   sgemm: (...args: unknown[]) => unknown;
+  /** cblas_saxpy(n, alpha, x, incx, y, incy), when the library has it. */
+  saxpy?: (...args: unknown[]) => unknown;
   /** Sets the library's thread count, or undefined when the library has no such call. */
   setThreads?: (n: number) => void;
   /** Reads the library's thread count, when it has such a call. */
@@ -128,9 +130,10 @@ export function loadBlas(names: string[] = candidateLibraries()): BlasBinding | 
       tried.push(`${name}: no cblas_sgemm symbol`);
       continue;
     }
+    const saxpy = optional(lib, 'void cblas_saxpy(int n, float alpha, const float *x, int incx, float *y, int incy)');
     const controls = threadControls(lib, name);
     if (coreSet && controls.flavor.startsWith('OpenBLAS')) controls.flavor += ' (chosen by bnlab from the CPU flags; OPENBLAS_CORETYPE overrides)';
-    return { sgemm, library: name, ...controls };
+    return { sgemm, saxpy, library: name, ...controls };
   }
   return { unavailable: `no CBLAS library found (tried ${tried.join('; ')})` };
 }
