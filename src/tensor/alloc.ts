@@ -11,6 +11,8 @@ const nodeBuffer = (globalThis as { Buffer?: BufferLike }).Buffer;
  * Use only where every element is assigned before it is read.
  */
 export function allocUninit(n: number): Float32Array {
-  if (nodeBuffer === undefined || n < 1024) return new Float32Array(n);
+  // Below ~4096 floats the Buffer's own overhead costs more than the zeroing it saves (measured: 1024 floats
+  // 1.1 us zeroed vs 2.3 us via Buffer; 6000 floats 4.3 vs 2.9 us, allocation plus one write).
+  if (nodeBuffer === undefined || n < 4096) return new Float32Array(n);
   return new Float32Array(nodeBuffer.allocUnsafeSlow(n * 4).buffer, 0, n);
 }
