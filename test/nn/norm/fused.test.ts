@@ -1,7 +1,8 @@
 // Sequential's fused BatchNorm + ReLU / Sigmoid: the same values, gradients and running statistics as the modules one by one, bit for bit.
 import { describe, expect, it } from 'vitest';
 import { BatchNorm1d, BatchNorm2d, BatchNormBase, BatchRenorm1d } from '../../../src/nn/norm/index.js';
-import { Identity, MaxPool2d, ReLU, Sequential, Sigmoid, type Module } from '../../../src/nn/index.js';
+import { Identity, Linear, MaxPool2d, ReLU, Sequential, Sigmoid, type Module } from '../../../src/nn/index.js';
+import { noGrad } from '../../../src/autograd/grad-mode.js';
 import { Rng } from '../../../src/tensor/rng.js';
 import { Tensor } from '../../../src/tensor/tensor.js';
 
@@ -115,5 +116,52 @@ describe('fusion past pass-through layers', () => {
     const unfused = seq.forward(x);
     expect(unfused.op).toBe('sigmoid');
     expect(fused.data).toEqual(unfused.data);
+  });
+});
+
+describe('Sequential inference reuses its intermediate buffers', () => {
+  const build = () => {
+    const rng = new Rng(3);
+    const lin = (i: number, o: number) => {
+      const l = new Linear(i, o);
+      l.weight.data.forEach((_, k, a) => (a[k] = rng.normal() * 0.2));
+      return l;
+    };
+    return new Sequential(lin(8, 16), new BatchNorm1d(16), new ReLU(), lin(16, 16), new Sigmoid(), lin(16, 4));
+  };
+  const input = () => new Tensor(new Float32Array(64 * 8).map((_, i) => Math.sin(i)), [64, 8]);
+
+  it('gives the same outputs as with recording on, and never touches an output it returned', () => {
+    const m = build().eval();
+    const x = input();
+    const recorded = m.forward(x).data.slice();
+    const first = noGrad(() => m.forward(x));
+    const kept = first.data.slice();
+    expect(first.data).toEqual(recorded);
+    for (let k = 0; k < 3; k++) expect(noGrad(() => m.forward(x)).data).toEqual(recorded);
+    expect(first.data).toEqual(kept);
+    expect(Array.from(x.data)).toEqual(Array.from(input().data));
+  });
+
+  it('keeps what a probe between layers holds', () => {
+    class Keep extends Identity {
+      held: Tensor | null = null;
+      override forward(t: Tensor): Tensor {
+        this.held = t;
+        return t;
+      }
+      override get passThrough(): boolean {
+        return false;
+      }
+    }
+    const keep = new Keep();
+    const m = build();
+    const withProbe = new Sequential(m.at(0), keep, m.at(1), m.at(2), m.at(3)).eval();
+    const x = input();
+    noGrad(() => withProbe.forward(x));
+    const held = keep.held!.data.slice();
+    noGrad(() => withProbe.forward(new Tensor(new Float32Array(64 * 8).fill(3), [64, 8])));
+    noGrad(() => withProbe.forward(x));
+    expect(keep.held!.data).toEqual(held);
   });
 });
