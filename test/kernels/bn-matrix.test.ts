@@ -8,6 +8,7 @@ import {
   matrixGradSumsSimd,
   matrixSimdApplies,
   matrixStatsSimd,
+  planeSumsSimd,
 } from '../../src/kernels/ts/bn-matrix.js';
 import { reluGradInto, reluInto, sigmoidGradInto, sigmoidInto } from '../../src/kernels/ts/simd.js';
 import { Rng } from '../../src/tensor/rng.js';
@@ -128,5 +129,27 @@ describe('columnSumsSimd (Linear bias gradient)', () => {
       expect(columnSumsSimd(g, C, n0, N, s)).toBe(true);
       expect(s).toEqual(ref);
     }
+  });
+});
+
+describe('planeSumsSimd (Conv2d bias gradient)', () => {
+  it("forms each plane's sum as the loop does (four accumulators by index mod 4), over several chunks", () => {
+    if (!simd) return;
+    for (const [N, C, S] of [[64, 32, 784], [3, 5, 4], [2, 3, 32768]]) {
+      const rng = new Rng(S);
+      const g = new Float32Array(N * C * S).map(() => rng.normal() * 100);
+      const ref = new Float64Array(C);
+      for (let b = 0; b < N; b++) {
+        for (let c = 0; c < C; c++) {
+          const acc = [0, 0, 0, 0];
+          for (let i = 0; i < S; i++) acc[i % 4] += g[(b * C + c) * S + i];
+          ref[c] += acc[0] + acc[1] + acc[2] + acc[3];
+        }
+      }
+      const s = new Float64Array(C);
+      expect(planeSumsSimd(g, N, C, S, s)).toBe(true);
+      expect(s).toEqual(ref);
+    }
+    expect(planeSumsSimd(new Float32Array(6), 1, 2, 3, new Float64Array(2))).toBe(false);
   });
 });

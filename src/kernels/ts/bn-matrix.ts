@@ -1,5 +1,5 @@
 // WebAssembly SIMD BatchNorm kernels for (N, C) inputs, with ReLU or sigmoid fused into the affine map and the backward
-// (and the column sums of Linear's bias gradient).
+// (and the sums of Linear's and Conv2d's bias gradients).
 //
 // Why: an (N, C) input is a row-major matrix whose channels are columns, so the plane kernels of simd.ts (which
 // need >= 32 values per channel and sample) never apply, and V8 runs the column loops of batchnorm.ts scalar at
@@ -187,6 +187,31 @@ const gradApplyKernel = (act: BnAct, name: string) =>
 /** colSums: col 0 += x (region 0) per column; Linear's bias gradient. */
 const colSumsKernel = kernel('colSums', 0, () => [0, 1].flatMap((h) => colAdd(0, h, data2(0, h))));
 
+/**
+ * planeSums: per plane of C floats (C a multiple of 4) in region 0, the four running sums of conv.ts's planeSums
+ * loop (s_j over the values at j mod 4) in float64, stored as 4 float64 per plane from the column arrays' start.
+ */
+const planeSumsKernel = {
+  name: 'planeSums',
+  params: [I32, I32, I32],
+  locals: [[3, I32], [2, V128]],
+  body: [
+    ...localGet(P), ...localGet(N), ...i32Const(2), ...I32_SHL, ...I32_ADD, ...localSet(END),
+    ...i32Const(COLS), ...localSet(CB),
+    0x02, 0x40, 0x03, 0x40, ...localGet(P), ...localGet(END), ...I32_GE_U, 0x0d, 1,
+    ...localGet(P), ...localGet(NC), ...i32Const(2), ...I32_SHL, ...I32_ADD, ...localSet(ROW_END),
+    ...f64Const(0), ...F64X2_SPLAT, ...localSet(V), ...f64Const(0), ...F64X2_SPLAT, ...localSet(V + 1),
+    0x02, 0x40, 0x03, 0x40, ...localGet(P), ...localGet(ROW_END), ...I32_GE_U, 0x0d, 1,
+    ...[0, 1].flatMap((h) => [...localGet(V + h), ...data2(0, h), ...F64X2_ADD, ...localSet(V + h)]),
+    ...localGet(P), ...i32Const(16), ...I32_ADD, ...localSet(P),
+    0x0c, 0, 0x0b, 0x0b,
+    ...localGet(CB), ...localGet(V), ...V128_STORE_AT(0), ...localGet(CB), ...localGet(V + 1), ...V128_STORE_AT(16),
+    ...localGet(CB), ...i32Const(32), ...I32_ADD, ...localSet(CB),
+    0x0c, 0, 0x0b, 0x0b,
+    0x0b,
+  ],
+};
+
 const ACTS: BnAct[] = [null, 'relu', 'sigmoid'];
 const actName = (a: BnAct) => a ?? 'none';
 
@@ -194,6 +219,7 @@ const moduleBytes = buildModule(
   [
     statsKernel,
     colSumsKernel,
+    planeSumsKernel,
     ...ACTS.map((a) => affineKernel(a, `affine_${actName(a)}`)),
     ...ACTS.map((a) => gradSumsKernel(a, `gradSums_${actName(a)}`)),
     ...ACTS.map((a) => gradApplyKernel(a, `gradApply_${actName(a)}`)),
@@ -205,11 +231,14 @@ type Fn = (p: number, n: number, C: number) => void;
 interface Instance {
   stats: Fn;
   colSums: Fn;
+  planeSums: Fn;
   affine: Record<string, Fn>;
   gradSums: Record<string, Fn>;
   gradApply: Record<string, Fn>;
   mem: Float32Array;
   cols: Float64Array[];
+  /** All six column arrays as one (planeSums' output). */
+  colsAll: Float64Array;
 }
 
 function instantiate(): Instance | null {
@@ -221,11 +250,13 @@ function instantiate(): Instance | null {
     return {
       stats: e.stats as Fn,
       colSums: e.colSums as Fn,
+      planeSums: e.planeSums as Fn,
       affine: byAct('affine'),
       gradSums: byAct('gradSums'),
       gradApply: byAct('gradApply'),
       mem: new Float32Array(buf),
       cols: [0, 1, 2, 3, 4, 5].map((j) => new Float64Array(buf, col(j), MAXC)),
+      colsAll: new Float64Array(buf, COLS, 6 * MAXC),
     };
   } catch {
     return null;
@@ -361,5 +392,27 @@ export function columnSumsSimd(x: Float32Array, C: number, n0: number, n1: numbe
     colSums(0, rows * C, C);
   });
   for (let c = 0; c < C; c++) sums[c] = cols[0][c];
+  return true;
+}
+
+/**
+ * s[c] += sum of plane (b, c) of g (N, C, plane) over b, each plane's sum formed as conv.ts's planeSums loop forms
+ * it (four accumulators by index mod 4, added left to right), so the result is bit-identical to that loop. False
+ * (nothing written) when the kernel does not apply: planes not a multiple of 4 values, or over a chunk.
+ */
+export function planeSumsSimd(g: Float32Array, N: number, C: number, plane: number, s: Float64Array): boolean {
+  if (wasm === null || plane % 4 !== 0 || plane === 0 || plane > CHUNK) return false;
+  const { planeSums, mem, colsAll } = wasm;
+  const total = N * C;
+  const per = Math.min(Math.floor(CHUNK / plane), colsAll.length / 4);
+  for (let q0 = 0; q0 < total; q0 += per) {
+    const planes = Math.min(per, total - q0);
+    mem.set(g.subarray(q0 * plane, (q0 + planes) * plane));
+    planeSums(0, planes * plane, plane);
+    for (let q = 0; q < planes; q++) {
+      const o = 4 * q;
+      s[(q0 + q) % C] += colsAll[o] + colsAll[o + 1] + colsAll[o + 2] + colsAll[o + 3];
+    }
+  }
   return true;
 }
