@@ -26,13 +26,14 @@ describe('gemmThreads (the per-call rule)', () => {
     expect(gemmThreads(2, 64, 10, 3136)).toBe(1); // W3's head: 10 columns
     expect(gemmThreads(2, 100, 100, 60)).toBe(1); // 0.6M MACs
     expect(gemmThreads(2, 100, 784, 60)).toBe(1); // W1's dW: inner dimension = batch 60
+    expect(gemmThreads(2, 64, 196, 289)).toBe(1); // W3's second conv, per image: 3.6M MACs
     expect(gemmThreads(2, PARALLEL_MIN_DIM, PARALLEL_MIN_DIM, Math.floor(PARALLEL_MIN_MACS / PARALLEL_MIN_DIM ** 2) - 1)).toBe(1);
   });
 
   it('gives what was asked for large GEMMs', () => {
     expect(gemmThreads(2, 128, 256, 784)).toBe(2);
     expect(gemmThreads(4, 1024, 256, 784)).toBe(4);
-    expect(gemmThreads(2, 64, 196, 289)).toBe(2); // W3's second conv, per image
+    expect(gemmThreads(2, 128, 256, 256)).toBe(2); // W2's hidden layers
     expect(gemmThreads(2, PARALLEL_MIN_DIM, PARALLEL_MIN_DIM, Math.ceil(PARALLEL_MIN_MACS / PARALLEL_MIN_DIM ** 2))).toBe(2);
   });
 });
@@ -50,7 +51,7 @@ describe.runIf(!('unavailable' in loaded))('blas backend with 2 threads', () => 
     [true, false, 100, 784, 60], // below (thin k): W1 dW
     [false, true, 60, 100, 100], // below (small)
     [false, true, 64, 10, 3136], // below (thin): W3 head
-    [false, false, 64, 196, 289], // above: W3 conv forward
+    [false, false, 64, 196, 289], // below (small): W3 conv forward
     [false, true, 128, 256, 784], // above: W2 forward
     [false, false, 128, 256, 256], // above: W2 dx
     [true, false, 256, 784, 128], // above: W2 dW

@@ -40,9 +40,11 @@ export function threadsFromEnv(env: NodeJS.ProcessEnv = process.env): number {
  * thin products split badly. Measured (OpenBLAS 0.3.21, SkylakeX kernels, 2 cores, best of 31 runs, 2 threads vs 1):
  * slower 60x100x784 1.12x (W1's first layer), 64x10x3136 1.3x (W3's head), 60x200x300 1.1x; faster 64x196x289
  * 0.78x (W3's conv), 128x256x256 0.65x (W2), 1024x256x784 0.55x (W5). W1's dW (100x784x60) was 0.8x alone but
- * W1 as a whole gained nothing from it (0.631 vs 0.618 ms), so k = batch 60 stays on one thread too.
+ * W1 as a whole gained nothing from it (0.631 vs 0.618 ms), so k = batch 60 stays on one thread too. Likewise
+ * W3's per-sample conv GEMMs (64x196x289, 3.6M) won alone but W3 as a whole ran 40-43 ms on 2 threads against
+ * 38-40 ms on one, so the bar sits at 8M: W3 stays on one thread, W2 (8.4M and up) and W5 still split.
  */
-export const PARALLEL_MIN_MACS = 3.5e6;
+export const PARALLEL_MIN_MACS = 8e6;
 export const PARALLEL_MIN_DIM = 64;
 
 /** Threads for one C (m x n) += A B with inner dimension k, given the threads the user asked for. */
