@@ -1,9 +1,11 @@
-// A size-keyed pool of gradient buffers: backward() hands back the intermediate gradients it consumed, gradients reuse them.
+// A size-keyed pool of float buffers: backward() hands back the intermediate gradients it consumed, later buffers reuse them.
 //
 // Why this is safe: an intermediate (non-leaf) gradient is created by a backward rule, read by the one rule of the
 // node that owns it, and dropped by backward() right after (PyTorch semantics: non-leaf grads are not kept), so no
 // user code can still hold it. Leaf gradients (parameters, inputs) are never returned: users and probes keep them.
-// Only backward() returns buffers; forward outputs are never pooled, since models and probes may keep them.
+// Only two places return buffers: backward() (intermediate gradients) and Sequential.forward in inference, for a
+// tensor it made and consumed itself with no op recording (nobody else can hold it). Other forward outputs are
+// never pooled, since models and probes may keep them. allocUninit takes from the pool first.
 
 /** Pooled floats at most (64 Mi floats = 256 MB), so a sweep over many shapes cannot grow the pool without bound. */
 const MAX_FLOATS = 64 * 1024 * 1024;
