@@ -3,7 +3,8 @@
 // Why this is safe: an intermediate (non-leaf) gradient is created by a backward rule, read by the one rule of the
 // node that owns it, and dropped by backward() right after (PyTorch semantics: non-leaf grads are not kept), so no
 // user code can still hold it. Leaf gradients (parameters, inputs) are never returned: users and probes keep them.
-// Only two places return buffers: backward() (intermediate gradients) and Sequential.forward in inference, for a
+// Only these return buffers: backward() (intermediate gradients), bnCore (its scratch gradient before a fused
+// activation), and Sequential.forward in inference, for a
 // tensor it made and consumed itself with no op recording (nobody else can hold it). Other forward outputs are
 // never pooled, since models and probes may keep them. allocUninit takes from the pool first.
 
