@@ -4,9 +4,9 @@
 // node that owns it, and dropped by backward() right after (PyTorch semantics: non-leaf grads are not kept), so no
 // user code can still hold it. Leaf gradients (parameters, inputs) are never returned: users and probes keep them.
 // Only these return buffers: backward() (intermediate gradients), bnCore (its scratch gradient before a fused
-// activation), and Sequential.forward in inference, for a
-// tensor it made and consumed itself with no op recording (nobody else can hold it). Other forward outputs are
-// never pooled, since models and probes may keep them. allocUninit takes from the pool first.
+// activation), and Sequential.forward in inference, for a tensor it made and consumed itself with no op recording
+// (nobody else can hold it). Other forward outputs are never pooled, since models and probes may keep them.
+// allocUninit takes from the pool first.
 
 /** Pooled floats at most (64 Mi floats = 256 MB), so a sweep over many shapes cannot grow the pool without bound. */
 const MAX_FLOATS = 64 * 1024 * 1024;
