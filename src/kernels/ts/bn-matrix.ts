@@ -39,6 +39,7 @@ import {
   V128_ANDNOT,
   v128Load,
   v128Load64Zero,
+  v128Store64Lane0,
 } from './wasm/asm.js';
 import { sigmoidSteps } from './wasm/sigmoid.js';
 
@@ -160,12 +161,17 @@ function actGrad(act: BnAct, h: number): number[] {
 const actGradSetup = (act: BnAct) =>
   act === 'relu' ? [...data4(0), ...data4(2), ...I32X4_NEG, ...i32Const(31), ...I32X4_SHR_S, ...V128_AND, ...localSet(V)] : [];
 
-/** gradSums: col 1 += dy, col 2 += dy * (x - col 0), x in region 1. */
-const gradSumsKernel = (act: BnAct, name: string) =>
+/**
+ * gradSums: col 1 += dy, col 2 += dy * (x - col 0), x in region 1. With `keep`, dy (float32) also replaces dz in
+ * region 0, so that gradApply_none can follow on the same data without copying it in again or re-deriving dy.
+ */
+const gradSumsKernel = (act: BnAct, name: string, keep = false) =>
   kernel(name, 2, () => [
     ...actGradSetup(act),
+    ...(keep && act === 'relu' ? [...localGet(P), ...localGet(V), ...V128_STORE_AT(REGION[0])] : []),
     ...[0, 1].flatMap((h) => [
       ...actGrad(act, h), ...localSet(V + 1),
+      ...(keep && act === 'sigmoid' ? [...localGet(P), ...localGet(V + 1), ...F32X4_DEMOTE_F64X2_ZERO, ...v128Store64Lane0(REGION[0] + 8 * h)] : []),
       ...colAdd(1, h, localGet(V + 1)),
       ...colAdd(2, h, [...localGet(V + 1), ...data2(1, h), ...col2(0, h), ...F64X2_SUB, ...F64X2_MUL]),
     ]),
@@ -222,6 +228,7 @@ const moduleBytes = buildModule(
     planeSumsKernel,
     ...ACTS.map((a) => affineKernel(a, `affine_${actName(a)}`)),
     ...ACTS.map((a) => gradSumsKernel(a, `gradSums_${actName(a)}`)),
+    ...ACTS.map((a) => gradSumsKernel(a, `gradSumsKeep_${actName(a)}`, true)),
     ...ACTS.map((a) => gradApplyKernel(a, `gradApply_${actName(a)}`)),
   ],
   PAGES,
@@ -234,6 +241,7 @@ interface Instance {
   planeSums: Fn;
   affine: Record<string, Fn>;
   gradSums: Record<string, Fn>;
+  gradSumsKeep: Record<string, Fn>;
   gradApply: Record<string, Fn>;
   mem: Float32Array;
   cols: Float64Array[];
@@ -253,6 +261,7 @@ function instantiate(): Instance | null {
       planeSums: e.planeSums as Fn,
       affine: byAct('affine'),
       gradSums: byAct('gradSums'),
+      gradSumsKeep: byAct('gradSumsKeep'),
       gradApply: byAct('gradApply'),
       mem: new Float32Array(buf),
       cols: [0, 1, 2, 3, 4, 5].map((j) => new Float64Array(buf, col(j), MAXC)),
@@ -413,6 +422,46 @@ export function planeSumsSimd(g: Float32Array, N: number, C: number, plane: numb
       const o = 4 * q;
       s[(q0 + q) % C] += colsAll[o] + colsAll[o + 1] + colsAll[o + 2] + colsAll[o + 3];
     }
+  }
+  return true;
+}
+
+/**
+ * The whole fused backward over rows [n0, n1): the sums of matrixGradSumsSimd, then `coefficients()` (the caller
+ * turns the sums into a, b, k), then dx as matrixGradApplySimd (skipped when dx is null). When the rows fit one
+ * chunk the data is copied in once and dy, derived once, stays in the module's memory for the dx pass (W1 and W2's
+ * layers fit); otherwise the two functions run one after the other. False (nothing done) when the kernels do not apply.
+ */
+export function matrixGradSimd(
+  dz: Float32Array, x: Float32Array, y: Float32Array, act: BnAct, dx: Float32Array | null,
+  range: { C: number; n0: number; n1: number; mean: Float64Array }, sumDy: Float64Array, sumDyXc: Float64Array,
+  coefficients: () => { a: Float64Array; b: Float64Array; k: Float64Array },
+): boolean {
+  const { C, n0, n1, mean } = range;
+  if (!matrixSimdApplies(C)) return false;
+  const len = (n1 - n0) * C;
+  if (len > CHUNK) {
+    matrixGradSumsSimd(dz, x, y, act, range, sumDy, sumDyXc);
+    const coef = coefficients();
+    if (dx) matrixGradApplySimd(dz, x, y, act, dx, range, coef);
+    return true;
+  }
+  const { mem, cols } = wasm!;
+  const off = n0 * C;
+  setCols(C, mean);
+  cols[1].fill(0, 0, C);
+  cols[2].fill(0, 0, C);
+  loadGrad(dz, x, y, act, off, len);
+  wasm!.gradSumsKeep[actName(act)](0, len, C);
+  for (let c = 0; c < C; c++) {
+    sumDy[c] = cols[1][c];
+    sumDyXc[c] = cols[2][c];
+  }
+  const coef = coefficients();
+  if (dx) {
+    setCols(C, coef.a, coef.b, coef.k);
+    wasm!.gradApply.none(0, len, C);
+    dx.set(mem.subarray(0, len), off);
   }
   return true;
 }

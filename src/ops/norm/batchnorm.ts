@@ -2,7 +2,7 @@
 // and Batch Renorm corrections, all through one core and one fused closed-form backward for x, weight and bias.
 import { record } from '../../autograd/record.js';
 import { bnAffine, bnGradApply, bnGradSums, bnStats } from '../../kernels/ts/batchnorm.js';
-import { type BnAct, matrixAffineSimd, matrixGradApplySimd, matrixGradSumsSimd, matrixSimdApplies } from '../../kernels/ts/bn-matrix.js';
+import { type BnAct, matrixAffineSimd, matrixGradSimd, matrixSimdApplies } from '../../kernels/ts/bn-matrix.js';
 import { reluGradInto, reluInto, sigmoidGradInto, sigmoidInto } from '../../kernels/ts/simd.js';
 import { releaseBuffer, takeBuffer } from '../../tensor/pool.js';
 import { allocUninit } from '../../tensor/alloc.js';
@@ -210,28 +210,34 @@ export function bnCore(x: Tensor, weight: Tensor | null, bias: Tensor | null, o:
       const n1 = Math.min(N, n0 + vbs);
       const m = (n1 - n0) * S;
       const mean = means.subarray(g * C, (g + 1) * C);
+      /** a, b, k of dx = a dy + b x + k per channel from the sums; accumulates dgamma, dbeta. */
+      const coefficients = () => {
+        for (let c = 0; c < C; c++) {
+          const j = g * C + c;
+          const is = invstds[j];
+          const r = rs ? rs[j] : 1;
+          const d = ds ? ds[j] : 0;
+          const sdy = sumDy[c];
+          const sdyu = sumDyXc[c] * is;
+          if (gb) gb[c] += sdy;
+          if (gw) gw[c] += r * sdyu + d * sdy;
+          const a = (gd ? gd[c] : 1) * r * is;
+          const b = batchStats ? (-a * is * sdyu) / m : 0;
+          coef.a[c] = a;
+          coef.b[c] = b;
+          coef.k[c] = batchStats ? (-a * sdy) / m - b * mean[c] : 0;
+        }
+        return coef;
+      };
+      if (fused) {
+        // Sums, coefficients and dx in one visit: the rows are copied into WebAssembly memory once.
+        matrixGradSimd(dz, xd, y, act, gx, { C, n0, n1, mean }, sumDy, sumDyXc, coefficients);
+        continue;
+      }
       // Eval mode needs no reductions for dx alone (dx = gamma * invstd * dy).
-      if (batchStats || gw || gb) {
-        if (fused) matrixGradSumsSimd(dz, xd, y, act, { C, n0, n1, mean }, sumDy, sumDyXc);
-        else bnGradSums(xd, dy, C, S, { n0, n1, mean }, sumDy, sumDyXc);
-      }
-      for (let c = 0; c < C; c++) {
-        const j = g * C + c;
-        const is = invstds[j];
-        const r = rs ? rs[j] : 1;
-        const d = ds ? ds[j] : 0;
-        const sdy = sumDy[c];
-        const sdyu = sumDyXc[c] * is;
-        if (gb) gb[c] += sdy;
-        if (gw) gw[c] += r * sdyu + d * sdy;
-        const a = (gd ? gd[c] : 1) * r * is;
-        const b = batchStats ? (-a * is * sdyu) / m : 0;
-        coef.a[c] = a;
-        coef.b[c] = b;
-        coef.k[c] = batchStats ? (-a * sdy) / m - b * mean[c] : 0;
-      }
-      if (gx && fused) matrixGradApplySimd(dz, xd, y, act, gx, { C, n0, n1 }, coef);
-      else if (gx) bnGradApply(xd, dy, gx, C, S, { n0, n1 }, coef);
+      if (batchStats || gw || gb) bnGradSums(xd, dy, C, S, { n0, n1, mean }, sumDy, sumDyXc);
+      coefficients();
+      if (gx) bnGradApply(xd, dy, gx, C, S, { n0, n1 }, coef);
     }
     if (dy !== dz) releaseBuffer(dy);
   });

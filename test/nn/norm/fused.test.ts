@@ -55,7 +55,8 @@ function run(shape: number[], act: Act, fused: boolean, o: { train: boolean; vbs
 
 describe('Sequential fuses BatchNorm + activation', () => {
   const cases: { shape: number[]; train: boolean; vbs?: number; renorm?: boolean; accumulate?: boolean }[] = [
-    { shape: [60, 100], train: true }, // the paper's net: the WebAssembly (N, C) path
+    { shape: [60, 100], train: true }, // the paper's net: the WebAssembly (N, C) path, rows in one chunk
+    { shape: [300, 128], train: true }, // rows over two chunks: sums and dx in separate visits
     { shape: [33, 6], train: true }, // C not a multiple of 4: loops plus the separate kernels
     { shape: [64, 256], train: false }, // eval: running statistics
     { shape: [48, 8], train: true, vbs: 16 }, // Ghost BN sub-batches
