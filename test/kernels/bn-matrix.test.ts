@@ -10,7 +10,7 @@ import {
   matrixStatsSimd,
   planeSumsSimd,
 } from '../../src/kernels/ts/bn-matrix.js';
-import { reluGradInto, reluInto, sigmoidGradInto, sigmoidInto } from '../../src/kernels/ts/simd.js';
+import { reluGradInto, reluInto, sigmoidGradInto, sigmoidInto, simdAvailable } from '../../src/kernels/ts/simd.js';
 import { Rng } from '../../src/tensor/rng.js';
 
 /** act(v) in place with the unfused kernels. */
@@ -151,5 +151,11 @@ describe('planeSumsSimd (Conv2d bias gradient)', () => {
       expect(s).toEqual(ref);
     }
     expect(planeSumsSimd(new Float32Array(6), 1, 2, 3, new Float64Array(2))).toBe(false);
+  });
+});
+
+describe('the (N, C) module', () => {
+  it('instantiates wherever the other WebAssembly SIMD kernels do (else every test above would skip silently)', () => {
+    expect(matrixSimdApplies(4)).toBe(simdAvailable);
   });
 });

@@ -41,7 +41,7 @@ import {
   v128Load64Zero,
   v128Store64Lane0,
 } from './wasm/asm.js';
-import { sigmoidSteps } from './wasm/sigmoid.js';
+import { SIGMOID_LOCALS, sigmoidInPlace } from './wasm/sigmoid.js';
 
 /** The activation fused after BatchNorm (null: none). */
 export type BnAct = 'relu' | 'sigmoid' | null;
@@ -124,24 +124,35 @@ const statsKernel = kernel('stats', 1, () =>
   ]),
 );
 
-/** The activation of the f32x4 in local v, left on the stack. */
-function activation(act: BnAct, v: number, consts: Consts): number[] {
-  if (act === 'relu') return [...localGet(v), ...localGet(v), ...i32Const(31), ...I32X4_SHR_S, ...V128_ANDNOT];
-  if (act === 'sigmoid') {
-    return sigmoidSteps({ X: v, T: v + 1, FX: v + 2, R: v + 3, R2: v + 4, Y: v + 5, Z: v + 6 }, (c) => consts.f32(c));
-  }
-  return localGet(v);
-}
-
-/** affine: region 0 = act(f32(x * col0 + col1)), in place. */
-const affineKernel = (act: BnAct, name: string) =>
-  kernel(name, 7, (consts) => [
+/** affine: region 0 = f32(x * col0 + col1), then relu on the bits if asked (as reluInto), in place. */
+const affineKernel = (relu: boolean, name: string) =>
+  kernel(name, 1, () => [
     ...localGet(P),
     ...[0, 1].flatMap((h) => [...data2(0, h), ...col2(0, h), ...F64X2_MUL, ...col2(1, h), ...F64X2_ADD, ...F32X4_DEMOTE_F64X2_ZERO]),
-    ...JOIN, ...localSet(V),
-    ...activation(act, V, consts),
+    ...JOIN,
+    ...(relu ? [...localSet(V), ...localGet(V), ...localGet(V), ...i32Const(31), ...I32X4_SHR_S, ...V128_ANDNOT] : []),
     ...V128_STORE_AT(REGION[0]),
   ]);
+
+/**
+ * sigmoid over region 0 in place (n values rounded up to a step of sigmoidInPlace; the few past it land in
+ * region 1's first slots, unused by the affine map). A pass of its own rather than fused into the affine step:
+ * unrolled over several vectors it runs 2.2 -> 1.5 ns per value, which needs whole vectors, not 4 columns of a row.
+ */
+const sigmoidConsts = new Consts(V + SIGMOID_LOCALS);
+/** Built first: it registers the constants that setup() then initializes. */
+const sigmoidLoop = sigmoidInPlace(P, END, V, sigmoidConsts);
+const sigmoidKernel = {
+  name: 'sigmoid',
+  params: [I32, I32, I32],
+  locals: [[3, I32], [SIGMOID_LOCALS + sigmoidConsts.count, V128]],
+  body: [
+    ...localGet(P), ...localGet(N), ...i32Const(2), ...I32_SHL, ...I32_ADD, ...localSet(END),
+    ...sigmoidConsts.setup(),
+    ...sigmoidLoop,
+    0x0b,
+  ],
+};
 
 /**
  * The gradient before the activation for half h of the step, as f64x2 of float32-rounded values, from the
@@ -226,7 +237,9 @@ const moduleBytes = buildModule(
     statsKernel,
     colSumsKernel,
     planeSumsKernel,
-    ...ACTS.map((a) => affineKernel(a, `affine_${actName(a)}`)),
+    affineKernel(false, 'affine_none'),
+    affineKernel(true, 'affine_relu'),
+    sigmoidKernel,
     ...ACTS.map((a) => gradSumsKernel(a, `gradSums_${actName(a)}`)),
     ...ACTS.map((a) => gradSumsKernel(a, `gradSumsKeep_${actName(a)}`, true)),
     ...ACTS.map((a) => gradApplyKernel(a, `gradApply_${actName(a)}`)),
@@ -239,7 +252,8 @@ interface Instance {
   stats: Fn;
   colSums: Fn;
   planeSums: Fn;
-  affine: Record<string, Fn>;
+  affine: { none: Fn; relu: Fn };
+  sigmoid: Fn;
   gradSums: Record<string, Fn>;
   gradSumsKeep: Record<string, Fn>;
   gradApply: Record<string, Fn>;
@@ -259,7 +273,8 @@ function instantiate(): Instance | null {
       stats: e.stats as Fn,
       colSums: e.colSums as Fn,
       planeSums: e.planeSums as Fn,
-      affine: byAct('affine'),
+      affine: { none: e.affine_none as Fn, relu: e.affine_relu as Fn },
+      sigmoid: e.sigmoid as Fn,
       gradSums: byAct('gradSums'),
       gradSumsKeep: byAct('gradSumsKeep'),
       gradApply: byAct('gradApply'),
@@ -319,13 +334,14 @@ export function matrixAffineSimd(
   x: Float32Array, y: Float32Array, C: number, n0: number, n1: number, scale: Float64Array, shift: Float64Array, act: BnAct,
 ): boolean {
   if (!matrixSimdApplies(C)) return false;
-  const { mem } = wasm!;
-  const run = wasm!.affine[actName(act)];
+  const { mem, sigmoid } = wasm!;
+  const run = act === 'relu' ? wasm!.affine.relu : wasm!.affine.none;
   setCols(C, scale, shift);
   chunks(C, n0, n1, (rows, off) => {
     const len = rows * C;
     mem.set(x.subarray(off, off + len));
     run(0, len, C);
+    if (act === 'sigmoid') sigmoid(0, len, C);
     y.set(mem.subarray(0, len), off);
   });
   return true;

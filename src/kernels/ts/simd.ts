@@ -57,41 +57,23 @@ import {
   v128Load64Zero,
   v128Store64Lane0,
 } from './wasm/asm.js';
-import { sigmoidSteps } from './wasm/sigmoid.js';
+import { SIGMOID_LOCALS, sigmoidInPlace } from './wasm/sigmoid.js';
 
-// Locals of sigmoid(ptr, n): params 0-1, then one i32 and the v128 working values.
+// Locals of sigmoid(ptr, n): params 0-1, then one i32 and the v128 working values from X on.
 const PTR = 0;
 const N = 1;
 const END = 2;
 const X = 3;
-const T = 4;
-const FX = 5;
-const R = 6;
-const Y = 7;
-const Z = 8;
-const R2 = 9;
 
-const sigmoidConsts = new Consts(R2 + 1);
-
-/** In place over [ptr, ptr + 4n) rounded up to 4 lanes: x = sigmoid(x) (see wasm/sigmoid.ts). */
-const sigmoidLoop = [
-  0x02, 0x40, // block
-  0x03, 0x40, // loop
-  ...localGet(PTR), ...localGet(END), ...I32_GE_U, 0x0d, 1, // br_if 1: done
-  ...localGet(PTR), ...localGet(PTR), ...V128_LOAD, ...localSet(X),
-  ...sigmoidSteps({ X, T, FX, R, R2, Y, Z }, (v) => sigmoidConsts.f32(v)),
-  ...V128_STORE,
-  ...localGet(PTR), ...i32Const(16), ...I32_ADD, ...localSet(PTR),
-  0x0c, 0, // br 0: next 4 lanes
-  0x0b, // end loop
-  0x0b, // end block
-  0x0b, // end function
-];
+const sigmoidConsts = new Consts(X + SIGMOID_LOCALS);
+/** Built first: it registers the constants that setup() then initializes. */
+const sigmoidLoop = sigmoidInPlace(PTR, END, X, sigmoidConsts);
 
 const sigmoidBody = [
   ...localGet(PTR), ...localGet(N), ...i32Const(2), ...I32_SHL, ...I32_ADD, ...localSet(END),
   ...sigmoidConsts.setup(),
   ...sigmoidLoop,
+  0x0b, // end function
 ];
 
 /** relu(x, n): x = x & ~(x >> 31) on the float bits: a set sign bit gives +0 (as ops/activation.ts's loop). */
@@ -387,7 +369,7 @@ const PAGES = (5 * CHUNK * 4) / 65536;
 
 const moduleBytes = buildModule(
   [
-    { name: 'sigmoid', params: [I32, I32], locals: [[1, I32], [7 + sigmoidConsts.count, V128]], body: sigmoidBody }, // END; X ... R2, constants
+    { name: 'sigmoid', params: [I32, I32], locals: [[1, I32], [SIGMOID_LOCALS + sigmoidConsts.count, V128]], body: sigmoidBody }, // END; vectors, constants
     { name: 'axpy', params: [I32, I32, I32, F64], locals: [[1, I32], [1, V128]], body: axpyBody },
     { name: 'sigmoidGrad', params: [I32, I32, I32], locals: [[1, I32], [1, V128]], body: sigmoidGradBody },
     { name: 'relu', params: [I32, I32], locals: [[1, I32]], body: reluBody },

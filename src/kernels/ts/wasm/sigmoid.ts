@@ -1,5 +1,6 @@
 // The float32x4 sigmoid as WebAssembly instructions, shared by simd.ts's sigmoid and bn-matrix.ts's fused BN + sigmoid.
 import {
+  Consts,
   F32X4_ABS,
   F32X4_ADD,
   F32X4_DIV,
@@ -9,11 +10,16 @@ import {
   F32X4_NEG,
   F32X4_PMAX,
   F32X4_SUB,
+  I32_ADD,
+  I32_GE_U,
   I32X4_SHL,
   i32Const,
   localGet,
   localSet,
+  simd,
+  uleb,
   V128_BITSELECT,
+  v128Load,
 } from './asm.js';
 
 /** Indices of the v128 locals the sequence uses: X holds the input; the others are scratch. */
@@ -61,5 +67,36 @@ export function sigmoidSteps(l: SigmoidLocals, k: (v: number) => number[]): numb
     // (x < 0 ? z : 1) / (1 + z)
     ...localGet(Z), ...k(1), ...localGet(X), ...k(0), ...F32X4_LT, ...V128_BITSELECT, // z where x < 0, else 1
     ...k(1), ...localGet(Z), ...F32X4_ADD, ...F32X4_DIV,
+  ];
+}
+
+/** Vectors of 4 per step of sigmoidInPlace: measured 2.17 -> 1.51 ns per value against 1 (2: 1.68, 3: 1.57). */
+export const SIGMOID_UNROLL = 4;
+/** v128 locals sigmoidInPlace needs from `first` on, before its constants. */
+export const SIGMOID_LOCALS = 7 * SIGMOID_UNROLL;
+
+/**
+ * In place over the bytes [ptr, end) (i32 locals), rounded up to SIGMOID_UNROLL * 4 values: x = sigmoid(x), with
+ * SIGMOID_UNROLL independent vectors per step. Why unrolled: the exp polynomial is one long dependency chain
+ * (~90 cycles), and the CPU overlaps chains of one step better than chains of successive steps. The same
+ * instructions per vector, so the same bits. Uses v128 locals first ... first + SIGMOID_LOCALS - 1; `consts`
+ * registers the constants as they are used: emit its setup() after building this loop, run it before.
+ */
+export function sigmoidInPlace(ptr: number, end: number, first: number, consts: Consts): number[] {
+  const k = (v: number) => consts.f32(v);
+  const vectors = Array.from({ length: SIGMOID_UNROLL }, (_, u) => {
+    const o = first + 7 * u;
+    return [
+      ...localGet(ptr), ...localGet(ptr), ...v128Load(16 * u), ...localSet(o),
+      ...sigmoidSteps({ X: o, T: o + 1, FX: o + 2, R: o + 3, R2: o + 4, Y: o + 5, Z: o + 6 }, k),
+      ...simd(0x0b), 2, ...uleb(16 * u), // v128.store at ptr + 16u
+    ];
+  });
+  return [
+    0x02, 0x40, 0x03, 0x40, // block, loop
+    ...localGet(ptr), ...localGet(end), ...I32_GE_U, 0x0d, 1, // br_if 1: done
+    ...vectors.flat(),
+    ...localGet(ptr), ...i32Const(16 * SIGMOID_UNROLL), ...I32_ADD, ...localSet(ptr),
+    0x0c, 0, 0x0b, 0x0b, // br 0, end loop, end block
   ];
 }
