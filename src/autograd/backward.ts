@@ -5,8 +5,8 @@ import { releaseBuffer } from '../tensor/pool.js';
 
 /**
  * Reverse-mode sweep from `root`. The graph is freed as it is consumed (as PyTorch without retain_graph):
- * intermediate gradients and backward closures are dropped, and the gradient buffers go back to the pool
- * (src/tensor/pool.ts) for the next step's backward rules.
+ * intermediate gradients and backward closures are dropped, and the gradient buffers (and the data of tensors
+ * Sequential marked `recycle`) go back to the pool (src/tensor/pool.ts) for the next step.
  */
 export function backward(root: Tensor, grad?: Float32Array): void {
   if (!root.requiresGrad) {
@@ -44,6 +44,9 @@ export function backward(root: Tensor, grad?: Float32Array): void {
     t.grad = null;
     t.backwardFn = freed;
     t.parents = [];
+    // Its consumers' rules ran before this one (reverse topological order) and this one has run: a tensor only
+    // Sequential and the graph have seen is now dead, and its buffer serves the next step's forward.
+    if (t.recycle) releaseBuffer(t.data);
   }
 }
 

@@ -37,9 +37,10 @@ export class Sequential extends Module {
    * Likewise a BatchNorm (any BatchNormBase) followed by a ReLU or Sigmoid, directly or past pass-through layers,
    * runs as one fused op (BatchNormBase.forwardAct), unless that ReLU is itself followed by a MaxPool2d.
    *
-   * Inference (no op recording, e.g. inside noGrad): a tensor made inside this forward by one of the layers above
-   * and consumed by another of them is unreachable once consumed, so its buffer goes back to the pool and the
-   * next output reuses it. Fresh 1 MB buffers cost ~0.1 ms each in page faults (W5 allocated six per pass).
+   * A tensor made inside this forward by one of the layers above and consumed by another of them is seen by
+   * nobody else: in inference (no op recording, e.g. inside noGrad) its buffer goes back to the pool at once, in
+   * training once backward() is done with it, and later outputs reuse it. Fresh 1 MB buffers cost ~0.1 ms each
+   * in page faults (W5 allocated six per pass).
    */
   forward(x: Tensor): Tensor {
     let h = x;
@@ -68,7 +69,12 @@ export class Sequential extends Module {
         h = m.forward(h);
         owns = ownsOutputKeepsNothing(m);
       }
-      if (internal && owns && h.backwardFn === null && h.data !== input.data) releaseBuffer(input.data);
+      if (internal && owns && h.data !== input.data) {
+        // Inference: nothing recorded a reference, the buffer is free now. Training: the graph holds it until
+        // backward() has run the rules that read it (see Tensor.recycle).
+        if (h.backwardFn === null) releaseBuffer(input.data);
+        else input.recycle = true;
+      }
       internal = owns;
     }
     return h;

@@ -29,6 +29,12 @@ export class Tensor {
   backwardFn: BackwardFn | null = null;
   /** Name of the op that made this tensor, for error messages and debugging. */
   op = 'leaf';
+  /**
+   * Set by Sequential on a tensor that only it and the graph have seen (a layer's output consumed by the next
+   * layer): once backward() has run this node's rule, nothing can read the data any more, so it goes back to the
+   * pool for the next step's outputs. @internal
+   */
+  recycle = false;
 
   constructor(data: Float32Array, shape: readonly number[], requiresGrad = false) {
     // Checked here because every op reads .data as a Float32Array; a plain array would fail later with a TypeError.

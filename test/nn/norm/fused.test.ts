@@ -166,3 +166,41 @@ describe('Sequential inference reuses its intermediate buffers', () => {
     expect(keep.held!.data).toEqual(held);
   });
 });
+
+describe('Sequential training recycles the buffers of its intermediates after backward', () => {
+  it('trains to the same weights as the layers applied one by one, and leaves returned outputs alone', () => {
+    const make = () => {
+      const rng = new Rng(9);
+      const lin = (i: number, o: number) => {
+        const l = new Linear(i, o, { rng });
+        l.weight.data.forEach((_, k, a) => (a[k] = rng.normal() * 0.3));
+        return l;
+      };
+      return [lin(8, 12), new BatchNorm1d(12), new ReLU(), lin(12, 12), new Sigmoid(), lin(12, 3)];
+    };
+    const x = new Tensor(new Float32Array(32 * 8).map((_, i) => Math.cos(i)), [32, 8]);
+    const seqLayers = make();
+    const seq = new Sequential(...seqLayers);
+    const loose = make();
+    const outputs: { t: Tensor; copy: Float32Array }[] = [];
+    for (let step = 0; step < 4; step++) {
+      const a = seq.forward(x);
+      outputs.push({ t: a, copy: a.data.slice() });
+      let b = x;
+      for (const m of loose) b = m.forward(b);
+      expect(a.data).toEqual(b.data);
+      a.backward(new Float32Array(a.size).fill(0.1));
+      b.backward(new Float32Array(b.size).fill(0.1));
+      for (const ps of [seq.parameters(), new Sequential(...loose).parameters()]) {
+        for (const p of ps) {
+          for (let i = 0; i < p.size; i++) p.data[i] -= 0.1 * p.grad![i];
+          p.grad = null;
+        }
+      }
+    }
+    const pa = seq.parameters().map((p) => Array.from(p.data));
+    const pb = new Sequential(...loose).parameters().map((p) => Array.from(p.data));
+    expect(pa).toEqual(pb);
+    for (const o of outputs) expect(o.t.data).toEqual(o.copy);
+  });
+});
