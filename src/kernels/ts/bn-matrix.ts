@@ -31,6 +31,7 @@ import {
   i32Const,
   localGet,
   localSet,
+  localTee,
   shuffle,
   simd,
   uleb,
@@ -162,9 +163,10 @@ const sigmoidKernel = {
 function actGrad(act: BnAct, h: number): number[] {
   if (act === 'relu') return [...localGet(V), ...(h === 1 ? [...localGet(V), ...HIGH] : []), ...F64X2_PROMOTE_LOW_F32X4];
   if (act === 'sigmoid') {
+    // y loaded once (kept in local V + 2 for 1 - y).
     return [
-      ...data2(0, h), ...data2(2, h), ...F64X2_MUL, ...f64Const(1), ...F64X2_SPLAT, ...data2(2, h), ...F64X2_SUB, ...F64X2_MUL,
-      ...F32X4_DEMOTE_F64X2_ZERO, ...F64X2_PROMOTE_LOW_F32X4,
+      ...data2(0, h), ...data2(2, h), ...localTee(V + 2), ...F64X2_MUL, ...f64Const(1), ...F64X2_SPLAT, ...localGet(V + 2), ...F64X2_SUB,
+      ...F64X2_MUL, ...F32X4_DEMOTE_F64X2_ZERO, ...F64X2_PROMOTE_LOW_F32X4,
     ];
   }
   return data2(0, h);
@@ -177,7 +179,7 @@ const actGradSetup = (act: BnAct) =>
  * region 0, so that gradApply_none can follow on the same data without copying it in again or re-deriving dy.
  */
 const gradSumsKernel = (act: BnAct, name: string, keep = false) =>
-  kernel(name, 2, () => [
+  kernel(name, 3, () => [
     ...actGradSetup(act),
     ...(keep && act === 'relu' ? [...localGet(P), ...localGet(V), ...V128_STORE_AT(REGION[0])] : []),
     ...[0, 1].flatMap((h) => [
@@ -190,7 +192,7 @@ const gradSumsKernel = (act: BnAct, name: string, keep = false) =>
 
 /** gradApply: region 0 = f32(col0 * dy + col1 * x + col2), in place over dz. */
 const gradApplyKernel = (act: BnAct, name: string) =>
-  kernel(name, 1, () => [
+  kernel(name, 3, () => [
     ...actGradSetup(act),
     ...localGet(P),
     ...[0, 1].flatMap((h) => [
