@@ -19,12 +19,14 @@ interface Options {
   backend?: 'ts' | 'blas';
   /** Milliseconds of work per repetition; iterations per rep are calibrated to it. */
   repMs: number;
+  /** Milliseconds each side runs a workload before the measured reps (JIT tier-up, caches, allocator). */
+  warmupMs: number;
   /** Pause between the two sides, so the other side's idle BLAS/OpenMP threads stop spinning first. */
   settleMs?: number;
 }
 
 const USAGE = `usage: npm run bench -- [--threads N] [--reps N] [--json FILE] [--only W1,W3] [--backend ts|blas]
-                        [--python PATH] [--no-pytorch] [--rep-ms MS] [--settle-ms MS]`;
+                        [--python PATH] [--no-pytorch] [--rep-ms MS] [--warmup-ms MS] [--settle-ms MS]`;
 
 function parseArgs(argv: string[]): Options {
   const o: Options = {
@@ -33,6 +35,7 @@ function parseArgs(argv: string[]): Options {
     python: existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3',
     pytorch: true,
     repMs: 200,
+    warmupMs: 1000,
   };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split('=', 2) as [string, string | undefined];
@@ -50,6 +53,7 @@ function parseArgs(argv: string[]): Options {
       case '--threads': o.threads = int(1); break;
       case '--reps': o.reps = int(1); break;
       case '--rep-ms': o.repMs = int(1); break;
+      case '--warmup-ms': o.warmupMs = int(0); break;
       case '--settle-ms': o.settleMs = int(0); break;
       case '--json': o.json = val(); break;
       case '--only': o.only = val().split(',').map((s) => s.trim().toUpperCase()).filter(Boolean); break;
@@ -179,12 +183,15 @@ interface Row {
  */
 async function measure(w: Workload, o: Options, ref: Reference | null): Promise<Row> {
   const step = w.setup();
+  // Warm-up of ~warmupMs per side: with 3 iterations only, W1's first reps still ran 1.1-1.7 ms against a steady
+  // 0.49 ms (V8 was still optimizing), and PyTorch's first rep was 25% slow too.
   for (let i = 0; i < 3; i++) step();
+  timeIters(step, calibrate(timeIters(step, 3), o.warmupMs));
   const itB = calibrate(timeIters(step, 3), o.repMs);
   let itP: number | null = null;
   const pid = ref ? w.reference : null;
   if (ref && pid) {
-    await ref.run(pid, 3);
+    await ref.run(pid, calibrate(await ref.run(pid, 3), o.warmupMs));
     itP = calibrate(await ref.run(pid, 3), o.repMs);
   }
   const bs: number[] = [];
@@ -219,6 +226,7 @@ async function measure(w: Workload, o: Options, ref: Reference | null): Promise<
 /** Median ms of a bnlab-only step (no PyTorch side), with the same warm-up and calibration. */
 function measureLocal(step: () => void, o: Options, repMs = o.repMs): number {
   for (let i = 0; i < 3; i++) step();
+  timeIters(step, calibrate(timeIters(step, 2), o.warmupMs));
   const it = calibrate(timeIters(step, 2), repMs);
   return median(Array.from({ length: o.reps }, () => timeIters(step, it)));
 }
