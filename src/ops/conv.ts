@@ -5,6 +5,7 @@ import { kernels } from '../kernels/select.js';
 import { im2col, col2im, type ConvGeom } from '../kernels/ts/im2col.js';
 import { planeSumsSimd } from '../kernels/ts/bn-matrix.js';
 import { Tensor } from '../tensor/tensor.js';
+import { allocUninit } from '../tensor/alloc.js';
 import { ArgumentError, ShapeError, fmtShape } from '../tensor/errors.js';
 import { expectTensor } from './util.js';
 
@@ -69,7 +70,8 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   const kb = bias !== null ? ckk + 1 : ckk;
   const col = scratchBuffer(0, kb * plane);
   if (bias !== null) col.fill(1, ckk * plane, kb * plane);
-  const out = new Float32Array(n * cout * plane);
+  // Every image's GEMM writes its slab (beta = 0): no zero fill needed.
+  const out = allocUninit(n * cout * plane);
   const K = kernels();
   // im2col groups rows by tap, so the weights are read in (Cout, kh, kw, C) order.
   const wTap = tapMajor(weight.data, bias?.data ?? null, cout, cin, kh * kw);

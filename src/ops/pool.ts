@@ -1,6 +1,7 @@
 // Pooling over (N, C, H, W): max (remembers the winning index for backward), relu fused with max, and average.
 import { record } from '../autograd/record.js';
 import { Tensor } from '../tensor/tensor.js';
+import { allocUninit } from '../tensor/alloc.js';
 import { ArgumentError, ShapeError, fmtShape } from '../tensor/errors.js';
 import { checkWindow, outSize } from './conv.js';
 import { relu } from './activation.js';
@@ -105,8 +106,9 @@ export function reluMaxPool2d(x: Tensor, kernelSize: number, opts: Pool2dOptions
   if (geo.pad !== 0 || geo.stride !== geo.k) return maxPool2d(relu(x), kernelSize, opts);
   const { n, c, h, w, ho, wo, k } = geo;
   const xi = new Int32Array(x.data.buffer, x.data.byteOffset, x.size);
-  const out = new Float32Array(n * c * ho * wo);
-  const oi = new Int32Array(out.buffer);
+  // Every window is written below (by the kernel or the loop): no zero fill needed.
+  const out = allocUninit(n * c * ho * wo);
+  const oi = new Int32Array(out.buffer, out.byteOffset, out.length);
   const arg = new Int32Array(out.length);
   // 2x2 by the WebAssembly SIMD kernel when it applies (four windows per step, measured ~3x faster); else the loop.
   const simdDone = k === 2 && reluMaxPool2Into(x.data, n * c, h, w, out, arg);
