@@ -7,9 +7,10 @@
 // a row is processed four columns at a time, the per-column coefficients and sums living in float64 arrays in the
 // module's memory (each column keeps its own running sum, in row order, as the loops do).
 // Every kernel computes in float64 lanes and rounds once, in the order of the plain loops of batchnorm.ts, so the
-// results are bit-identical to those loops followed by the separate activation op (sigmoid: the f32x4 kernel of
-// simd.ts, whose instruction sequence this shares). Fusing the activation saves its pass over memory, its output
-// tensor and, in the backward, the materialized gradient before the activation.
+// results are bit-identical to those loops followed by the separate activation op (sigmoid: a pass over the chunk
+// while it is in the module's memory, with the instructions of simd.ts's sigmoid). Fusing the activation saves its
+// pass over the tensor, its output tensor and, in the backward, the materialized gradient before the activation;
+// when the rows fit one chunk the backward copies them in once for its sums and its dx (matrixGradSimd).
 // Rows are copied into the module's memory in chunks; C must be a multiple of 4 (else the loops run).
 
 import {
