@@ -102,23 +102,15 @@ function rowsLoop(step: number[]): number[] {
   ];
 }
 
-/**
- * One kernel: its v128 scratch locals are V, V+1, ...; sigmoid constants (if any) follow them. Returns the
- * module function with the right local declarations.
- */
-function kernel(name: string, scratch: number, body: (consts: Consts) => number[]) {
-  const consts = new Consts(V + scratch);
-  const code = body(consts);
-  return {
-    name,
-    params: [I32, I32, I32],
-    locals: [[3, I32], [scratch + consts.count, V128]],
-    body: [...consts.setup(), ...rowsLoop(code), 0x0b],
-  };
+/** One row-loop kernel with `scratch` v128 locals V, V+1, ... and the given step. */
+function kernel(name: string, scratch: number, step: number[]) {
+  return { name, params: [I32, I32, I32], locals: [[3, I32], [scratch, V128]], body: [...rowsLoop(step), 0x0b] };
 }
 
 /** stats: region 0 holds x; col 0 the shift K; cols 1, 2 += (x - K), (x - K)^2 per column. */
-const statsKernel = kernel('stats', 1, () =>
+const statsKernel = kernel(
+  'stats',
+  1,
   [0, 1].flatMap((h) => [
     ...data2(0, h), ...col2(0, h), ...F64X2_SUB, ...localSet(V),
     ...colAdd(1, h, localGet(V)),
@@ -128,7 +120,7 @@ const statsKernel = kernel('stats', 1, () =>
 
 /** affine: region 0 = f32(x * col0 + col1), then relu on the bits if asked (as reluInto), in place. */
 const affineKernel = (relu: boolean, name: string) =>
-  kernel(name, 1, () => [
+  kernel(name, 1, [
     ...localGet(P),
     ...[0, 1].flatMap((h) => [...data2(0, h), ...col2(0, h), ...F64X2_MUL, ...col2(1, h), ...F64X2_ADD, ...F32X4_DEMOTE_F64X2_ZERO]),
     ...JOIN,
@@ -180,7 +172,7 @@ const actGradSetup = (act: BnAct) =>
  * region 0, so that gradApply_none can follow on the same data without copying it in again or re-deriving dy.
  */
 const gradSumsKernel = (act: BnAct, name: string, keep = false) =>
-  kernel(name, 3, () => [
+  kernel(name, 3, [
     ...actGradSetup(act),
     ...(keep && act === 'relu' ? [...localGet(P), ...localGet(V), ...V128_STORE_AT(REGION[0])] : []),
     ...[0, 1].flatMap((h) => [
@@ -193,7 +185,7 @@ const gradSumsKernel = (act: BnAct, name: string, keep = false) =>
 
 /** gradApply: region 0 = f32(col0 * dy + col1 * x + col2), in place over dz. */
 const gradApplyKernel = (act: BnAct, name: string) =>
-  kernel(name, 3, () => [
+  kernel(name, 3, [
     ...actGradSetup(act),
     ...localGet(P),
     ...[0, 1].flatMap((h) => [
@@ -205,7 +197,7 @@ const gradApplyKernel = (act: BnAct, name: string) =>
   ]);
 
 /** colSums: col 0 += x (region 0) per column; Linear's bias gradient. */
-const colSumsKernel = kernel('colSums', 0, () => [0, 1].flatMap((h) => colAdd(0, h, data2(0, h))));
+const colSumsKernel = kernel('colSums', 0, [0, 1].flatMap((h) => colAdd(0, h, data2(0, h))));
 
 /**
  * planeSums: per plane of C floats (C a multiple of 4) in region 0, the four running sums of conv.ts's planeSums
