@@ -4,20 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { PARALLEL_MIN_MACS, PARALLEL_MIN_DIM, gemmThreads, loadBlasKernels } from '../../src/kernels/blas/index.js';
 import { loadBlas } from '../../src/kernels/blas/load.js';
 import type { Kernels } from '../../src/kernels/kernels.js';
-
-/** Deterministic values in [-1, 1) (mulberry32). */
-function rand(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  }
-  return out;
-}
+import { rand } from '../helpers/rand.js';
 
 describe('gemmThreads (the per-call rule)', () => {
   it('gives one thread when one was asked, or the GEMM is small or thin', () => {

@@ -6,20 +6,7 @@ import { candidateLibraries, loadBlas, preferCoreType } from '../../src/kernels/
 import type { Kernels } from '../../src/kernels/kernels.js';
 import { availableBackends, loadBackend } from '../../src/kernels/select.js';
 import { ArgumentError } from '../../src/tensor/errors.js';
-
-/** Deterministic values in [-1, 1) so failures reproduce (mulberry32). */
-function rand(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  }
-  return out;
-}
+import { rand } from '../helpers/rand.js';
 
 interface Case {
   ta: boolean; tb: boolean; m: number; n: number; k: number;

@@ -441,11 +441,29 @@ export function sigmoidInto(x: Float32Array, out: Float32Array): void {
     for (let i = 0; i < n; i++) out[i] = 1 / (1 + Math.exp(-x[i]));
     return;
   }
-  const { sigmoid, mem } = kernel;
-  for (let off = 0; off < n; off += CHUNK) {
-    const len = Math.min(CHUNK, n - off);
-    mem.set(x.subarray(off, off + len));
-    sigmoid(0, len);
+  const { sigmoid } = kernel;
+  chunked1(x, out, (len) => sigmoid(0, len));
+}
+
+/** out = f(a) chunk by chunk: a's chunk in region A, where `run(len)` leaves the result. */
+function chunked1(a: Float32Array, out: Float32Array, run: (len: number) => void): void {
+  const { mem } = kernel!;
+  for (let off = 0; off < a.length; off += CHUNK) {
+    const len = Math.min(CHUNK, a.length - off);
+    mem.set(a.subarray(off, off + len));
+    run(len);
+    out.set(mem.subarray(0, len), off);
+  }
+}
+
+/** out = f(a, b) chunk by chunk: a's chunk in region A, b's in region B; `run(len)` leaves the result in A. */
+function chunked2(a: Float32Array, b: Float32Array, out: Float32Array, run: (len: number) => void): void {
+  const { mem } = kernel!;
+  for (let off = 0; off < a.length; off += CHUNK) {
+    const len = Math.min(CHUNK, a.length - off);
+    mem.set(a.subarray(off, off + len));
+    mem.set(b.subarray(off, off + len), CHUNK);
+    run(len);
     out.set(mem.subarray(0, len), off);
   }
 }
@@ -460,14 +478,8 @@ export function sgdUpdate(w: Float32Array, g: Float32Array, lr: number): void {
     for (let i = 0; i < n; i++) w[i] -= lr * g[i];
     return;
   }
-  const { axpy, mem } = kernel;
-  for (let off = 0; off < n; off += CHUNK) {
-    const len = Math.min(CHUNK, n - off);
-    mem.set(w.subarray(off, off + len));
-    mem.set(g.subarray(off, off + len), CHUNK);
-    axpy(0, len, CHUNK * 4, -lr);
-    w.set(mem.subarray(0, len), off);
-  }
+  const { axpy } = kernel;
+  chunked2(w, g, w, (len) => axpy(0, len, CHUNK * 4, -lr));
 }
 
 /** gx[i] = g[i] * y[i] * (1 - y[i]), the sigmoid gradient written (not added) into gx; bit-identical to the loop. */
@@ -477,14 +489,8 @@ export function sigmoidGradInto(g: Float32Array, y: Float32Array, gx: Float32Arr
     for (let i = 0; i < n; i++) gx[i] = g[i] * y[i] * (1 - y[i]);
     return;
   }
-  const { sigmoidGrad, mem } = kernel;
-  for (let off = 0; off < n; off += CHUNK) {
-    const len = Math.min(CHUNK, n - off);
-    mem.set(g.subarray(off, off + len));
-    mem.set(y.subarray(off, off + len), CHUNK);
-    sigmoidGrad(0, len, CHUNK * 4);
-    gx.set(mem.subarray(0, len), off);
-  }
+  const { sigmoidGrad } = kernel;
+  chunked2(g, y, gx, (len) => sigmoidGrad(0, len, CHUNK * 4));
 }
 
 /** Int32 view of a Float32Array's bits. */
@@ -507,13 +513,8 @@ export function reluInto(x: Float32Array, out: Float32Array): void {
     }
     return;
   }
-  const { relu, mem } = kernel;
-  for (let off = 0; off < n; off += CHUNK) {
-    const len = Math.min(CHUNK, n - off);
-    mem.set(x.subarray(off, off + len));
-    relu(0, len);
-    out.set(mem.subarray(0, len), off);
-  }
+  const { relu } = kernel;
+  chunked1(x, out, (len) => relu(0, len));
 }
 
 /** gx = g where y > 0, else +0 (y = relu's output, whose bits are >= 0; a NaN y passes g), written into gx. */
@@ -526,14 +527,8 @@ export function reluGradInto(g: Float32Array, y: Float32Array, gx: Float32Array)
     for (let i = 0; i < n; i++) oi[i] = gi[i] & (-yi[i] >> 31);
     return;
   }
-  const { reluGrad, mem } = kernel;
-  for (let off = 0; off < n; off += CHUNK) {
-    const len = Math.min(CHUNK, n - off);
-    mem.set(g.subarray(off, off + len));
-    mem.set(y.subarray(off, off + len), CHUNK);
-    reluGrad(0, len, CHUNK * 4);
-    gx.set(mem.subarray(0, len), off);
-  }
+  const { reluGrad } = kernel;
+  chunked2(g, y, gx, (len) => reluGrad(0, len, CHUNK * 4));
 }
 
 /**
