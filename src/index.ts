@@ -9,7 +9,6 @@ export * from './nn/index.js';
 export * from './optim/index.js';
 export type { Kernels, BackendName } from './kernels/kernels.js';
 export { kernels, setBackend, backendInfo, availableBackends } from './kernels/select.js';
-import './kernels/blas/index.js';
 export * from './data/index.js';
 export * from './ops/norm/index.js';
 export * from './nn/norm/index.js';

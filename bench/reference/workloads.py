@@ -2,6 +2,7 @@
 """Usage:
   /usr/bin/python3 bench/reference/workloads.py W1 --threads 1 --reps 5     # prints {"id", "ms": [per-rep ms/iter], ...}
   /usr/bin/python3 bench/reference/workloads.py --serve --threads 1         # reads {"id", "iters"} lines, answers {"id", "ms"}
+  /usr/bin/python3 bench/reference/workloads.py --memory W2 --iters 500     # peak RSS (KB) after imports and after the run
 Ids: W1..W5 as in bench/workloads.ts, GEMM (sgemm 256x784x256 via torch.mm).
 Threads are fixed before torch loads (OMP/OpenBLAS read their env at start) and again through the APIs.
 """
@@ -9,6 +10,7 @@ import argparse
 import ctypes
 import json
 import os
+import resource
 import sys
 import time
 
@@ -138,6 +140,32 @@ def serve(threads):
         print(json.dumps({"id": wid, "ms": ms}), flush=True)
 
 
+def memory(wid, iters, max_ms, threads):
+    """Peak resident memory of `iters` iterations (stopping early past max_ms once 20 have run) in this fresh process.
+
+    The baseline is the peak after `import torch` and the thread setup, before the model and data are built;
+    ru_maxrss is in KB on Linux, as Node's process.resourceUsage().maxRSS.
+    """
+    info = openblas_info(threads)
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with open("/proc/self/statm") as f:
+        baseline_rss = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+    step = build(wid)
+    t0 = time.perf_counter()
+    n = 0
+    mid = None  # peak halfway (by iterations or by the time cap): a final peak well above it means memory still grows
+    while n < iters and (n < 20 or (time.perf_counter() - t0) * 1e3 < max_ms):
+        step()
+        n += 1
+        if mid is None and n >= 10 and (n >= iters / 2 or (time.perf_counter() - t0) * 1e3 >= max_ms / 2):
+            mid = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, n)
+    ms = (time.perf_counter() - t0) * 1e3
+    print(json.dumps({"id": wid, "side": "pytorch", "torch": torch.__version__, "threads": torch.get_num_threads(), **info,
+                      "baseline_kb": baseline, "baseline_rss_kb": baseline_rss,
+                      "peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "iters": n, "ms": ms,
+                      "mid_kb": mid[0] if mid else None, "mid_iters": mid[1] if mid else None}), flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("id", nargs="?", help="W1..W5 or GEMM")
@@ -145,10 +173,14 @@ def main():
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--iters", type=int, default=0, help="iterations per rep (default: about 200 ms worth)")
     ap.add_argument("--serve", action="store_true")
+    ap.add_argument("--memory", metavar="ID", help="measure peak resident memory of workload ID instead of time")
+    ap.add_argument("--max-ms", type=float, default=3000, help="with --memory: stop after this long once 20 iterations ran")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     if args.serve:
         return serve(args.threads)
+    if args.memory:
+        return memory(args.memory, args.iters or 500, args.max_ms, args.threads)
     if not args.id:
         ap.error("give a workload id or --serve")
     info = openblas_info(args.threads)

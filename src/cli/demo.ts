@@ -2,7 +2,6 @@
 import type { Command } from 'commander';
 import { loadDataset } from '../data/index.js';
 import { backendInfo } from '../kernels/select.js';
-import '../kernels/blas/index.js';
 import { buildMlp } from '../lab/models.js';
 import { trainClassifier } from '../lab/train.js';
 

@@ -1,4 +1,4 @@
-// `bnlab info`: version, active backend and why, Node version.
+// `bnlab info`: version, active backend and why, the kernels and memory it uses, Node version.
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { backendInfo } from '../kernels/select.js';
@@ -17,9 +17,12 @@ export function registerInfo(program: Command): void {
     .action(() => {
       const b = backendInfo();
       console.log(`bnlab ${packageVersion()}`);
-      console.log(`backend: ${b.name} — ${b.description} (${b.reason}); threads: ${b.threads}`);
-      if (b.name === 'ts' && !b.reason.includes(installHint())) {
-        console.log(`  for faster training install OpenBLAS: ${installHint()}; bnlab picks it up automatically`);
+      console.log(`backend: ${b.name} — ${b.description}; threads: ${b.threads}`);
+      console.log(`  why: ${b.reason}`);
+      console.log(`kernels: ${b.simdKernels ? 'WebAssembly SIMD' : 'plain loops'} for BatchNorm, activations, pooling and bias sums`);
+      console.log(`memory: ${b.heap}`);
+      if (b.name !== 'blas' && !b.reason.includes(installHint())) {
+        console.log(`  for the fastest training install OpenBLAS: ${installHint()}; bnlab picks it up automatically`);
       }
       console.log(`node: ${process.version}`);
     });

@@ -1,11 +1,15 @@
 // The Kernels interface: the numeric routines a backend must provide; ops call these, never a backend directly.
 
-/** Names of the backends; `ts` runs anywhere, `blas` calls OpenBLAS (or another CBLAS) through koffi in Node. */
-export type BackendName = 'ts' | 'blas';
+import type { ActivationKernels, BatchNormKernels, PoolingKernels, ReductionKernels, RowNormKernels } from './families.js';
+
+export type * from './families.js';
+
+/** Names of the backends: `ts` plain loops that run anywhere, `wasm` WebAssembly SIMD (Node and browsers), `blas` OpenBLAS (or another CBLAS) through koffi in Node. */
+export type BackendName = 'ts' | 'wasm' | 'blas';
 
 /**
- * What a backend provides. Only the routines whose speed depends on the backend live here;
- * elementwise and normalization kernels are plain TypeScript shared by all backends (src/kernels/ts).
+ * What a backend provides: GEMM and the optimizer update, and the kernel families ops call (each family owns its
+ * dispatch between WebAssembly SIMD and plain loops: see families.ts).
  */
 export interface Kernels {
   readonly name: BackendName;
@@ -38,6 +42,16 @@ export interface Kernels {
    * TypeScript backend computes in float64 and rounds once. Both are within one float32 rounding of the exact value.
    */
   axpy(n: number, alpha: number, x: Float32Array, y: Float32Array): void;
+  /** relu, sigmoid, tanh and their gradients. */
+  readonly activation: ActivationKernels;
+  /** BatchNorm's statistics, affine map (with a fused activation) and backward. */
+  readonly batchnorm: BatchNormKernels;
+  /** relu fused with 2x2 max pooling. */
+  readonly pooling: PoolingKernels;
+  /** The bias gradients' column and plane sums. */
+  readonly reductions: ReductionKernels;
+  /** LayerNorm's and GroupNorm's row normalization. */
+  readonly rownorm: RowNormKernels;
   /** Sets the number of threads the backend may use (no-op for single-threaded backends). */
   setThreads(n: number): void;
   /** Threads in use. */

@@ -1,48 +1,60 @@
 // Backend selection: the active Kernels, chosen once from BNLAB_BACKEND or by what loads, switchable for tests.
 import type { BackendName, Kernels } from './kernels.js';
 import { tsKernels } from './ts/index.js';
+import { loadBlasKernels } from './blas/index.js';
+import { loadWasmKernels } from './wasm/index.js';
 import { ArgumentError } from '../tensor/errors.js';
+import { activationLoops } from './activation.js';
+import { heapStats } from '../tensor/heap.js';
 
-/** A loader for an optional backend; returns the kernels or the reason it is unavailable. */
-export type BackendLoader = () => Kernels | { unavailable: string };
+/**
+ * How each backend loads: the kernels, or the reason they are unavailable. A loader runs only when its backend is
+ * asked for (the BLAS one opens a shared library, the wasm one compiles its modules) and caches its answer.
+ */
+const loaders = {
+  ts: () => tsKernels,
+  wasm: loadWasmKernels,
+  blas: loadBlasKernels,
+} satisfies Record<BackendName, () => Kernels | { unavailable: string }>;
 
-const loaders = new Map<BackendName, BackendLoader>();
+/** Preference order when nothing is forced: native BLAS, then WebAssembly SIMD, then plain loops. */
+const ORDER: BackendName[] = ['blas', 'wasm', 'ts'];
+
 let active: Kernels = tsKernels;
 let reason = 'default: pure TypeScript';
 let chosen = false;
 
-/** Registers a loader for an optional backend (the BLAS module does this for Node). */
-export function registerBackend(name: BackendName, loader: BackendLoader): void {
-  loaders.set(name, loader);
-  chosen = false;
+function isName(s: string): s is BackendName {
+  return s in loaders;
 }
 
 /** Tries to load a backend; returns the kernels or why not. */
 export function loadBackend(name: BackendName): Kernels | { unavailable: string } {
-  if (name === 'ts') return tsKernels;
-  const loader = loaders.get(name);
-  if (!loader) return { unavailable: `backend '${name}' is not registered in this environment` };
-  return loader();
+  if (!isName(name)) return { unavailable: `unknown backend '${String(name)}' (expected ${ORDER.join(', ')})` };
+  return loaders[name]();
 }
 
 function chooseDefault(): void {
   chosen = true;
   const env = typeof process !== 'undefined' ? process.env?.BNLAB_BACKEND : undefined;
   if (env !== undefined && env !== '') {
-    if (env !== 'ts' && env !== 'blas') throw new ArgumentError(`BNLAB_BACKEND must be 'ts' or 'blas', got '${env}'`);
+    if (!isName(env)) throw new ArgumentError(`BNLAB_BACKEND must be one of ${ORDER.join(', ')}, got '${env}'`);
     const k = loadBackend(env);
     if ('unavailable' in k) throw new ArgumentError(`BNLAB_BACKEND=${env} was requested but ${k.unavailable}`);
     active = k;
     reason = `forced by BNLAB_BACKEND=${env}`;
     return;
   }
-  const blas = loadBackend('blas');
-  if ('unavailable' in blas) {
-    active = tsKernels;
-    reason = `BLAS not available (${blas.unavailable}); using pure TypeScript`;
-  } else {
-    active = blas;
-    reason = 'BLAS library found';
+  const missing: string[] = [];
+  for (const name of ORDER) {
+    const k = loadBackend(name);
+    if ('unavailable' in k) {
+      missing.push(`${name}: ${k.unavailable}`);
+      continue;
+    }
+    active = k;
+    reason = missing.length === 0 ? `the fastest backend here` : `${missing.join('; ')}`;
+    return;
   }
 }
 
@@ -62,16 +74,31 @@ export function setBackend(name: BackendName): Kernels {
   return k;
 }
 
-/** Which backend is active and why. */
-export function backendInfo(): { name: BackendName; description: string; reason: string; threads: number } {
+/** What backendInfo() reports. */
+export interface BackendInfo {
+  name: BackendName;
+  /** The library or WebAssembly features in use (the wasm backend says whether relaxed SIMD FMA is on, and why). */
+  description: string;
+  /** Why this backend was chosen (and why faster ones were not). */
+  reason: string;
+  threads: number;
+  /** Whether the BatchNorm, activation, pooling and reduction kernels run on WebAssembly SIMD or as plain loops. */
+  simdKernels: boolean;
+  /** The WebAssembly heap tensors live in: its size, or why there is none. */
+  heap: string;
+}
+
+/** Which backend is active and why, the kernels it runs and where tensors live. */
+export function backendInfo(): BackendInfo {
   const k = kernels();
-  return { name: k.name, description: k.description, reason, threads: k.threads() };
+  const h = heapStats();
+  const heap = h.available
+    ? `tensors of 4096 floats or more live in ${h.reason} (reserved; resident only as used; BNLAB_HEAP_MB sets it)`
+    : `none (${h.reason}): tensors live in JavaScript arrays`;
+  return { name: k.name, description: k.description, reason, threads: k.threads(), simdKernels: k.activation !== activationLoops, heap };
 }
 
 /** Names of the backends that load here (for running suites once per backend). */
 export function availableBackends(): BackendName[] {
-  const out: BackendName[] = ['ts'];
-  const blas = loadBackend('blas');
-  if (!('unavailable' in blas)) out.push('blas');
-  return out;
+  return (['ts', 'wasm', 'blas'] as const).filter((n) => !('unavailable' in loadBackend(n)));
 }

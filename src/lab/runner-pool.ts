@@ -3,7 +3,6 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { kernels } from '../kernels/select.js';
-import '../kernels/blas/index.js';
 import { BnlabError } from '../tensor/errors.js';
 import type { BaseConfig, Experiment, TrialSpec } from './experiment.js';
 import type { Trial } from './results.js';

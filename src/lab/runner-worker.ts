@@ -1,7 +1,6 @@
 // Worker-thread entry of the runner: runs trials it is sent, one at a time, and posts progress and results back.
 import { parentPort, workerData } from 'node:worker_threads';
 import { kernels } from '../kernels/select.js';
-import '../kernels/blas/index.js';
 import { BnlabError } from '../tensor/errors.js';
 import type { BaseConfig, TrialSpec } from './experiment.js';
 import { EXPERIMENTS, isExperimentName } from './registry.js';

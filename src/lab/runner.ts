@@ -5,7 +5,6 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { backendInfo } from '../kernels/select.js';
 import { loadDataset, locateIdx } from '../data/index.js';
-import '../kernels/blas/index.js';
 import type { BaseConfig, Experiment, TrialSpec } from './experiment.js';
 import { Journal, JOURNAL_FILE, readJournal } from './journal.js';
 import { createProgress, type ProgressSink } from './progress.js';

@@ -2,8 +2,8 @@
 import type { Tensor } from '../tensor/tensor.js';
 import { releaseBuffer } from '../tensor/pool.js';
 import { reluMaxPool2d } from '../ops/pool.js';
-import { MaxPool2d, ReLU, Sigmoid, Tanh } from './activation.js';
-import { Linear } from './layers.js';
+import { AvgPool2d, Flatten, MaxPool2d, ReLU, Sigmoid, Tanh } from './activation.js';
+import { Conv2d, Linear } from './layers.js';
 import { Module } from './module.js';
 import { BatchNormBase } from './norm/batchnorm.js';
 
@@ -18,7 +18,7 @@ function fusable(m: Module): m is BatchNormBase {
  */
 function ownsOutputKeepsNothing(m: Module): boolean {
   const c = m.constructor;
-  return c === Linear || c === ReLU || c === Sigmoid || c === Tanh || fusable(m);
+  return c === Linear || c === Conv2d || c === ReLU || c === Sigmoid || c === Tanh || c === MaxPool2d || c === AvgPool2d || fusable(m);
 }
 
 /** Applies its children in order. */
@@ -40,12 +40,16 @@ export class Sequential extends Module {
    * A tensor made inside this forward by one of the layers above and consumed by another of them is seen by
    * nobody else: in inference (no op recording, e.g. inside noGrad) its buffer goes back to the pool at once, in
    * training once backward() is done with it, and later outputs reuse it. Fresh 1 MB buffers cost ~0.1 ms each
-   * in page faults (W5 allocated six per pass).
+   * in page faults (W5 allocated six per pass), and a heap block that is not handed back stays taken until the
+   * garbage collector happens to collect its view (W3 grew past 500 MB that way). A Flatten between two such
+   * layers is a view of the same buffer and does not break the chain.
    */
   forward(x: Tensor): Tensor {
     let h = x;
     /** h's buffer was allocated by a layer of this call, and nothing outside it has seen h. */
     let internal = false;
+    /** The tensor that made h's buffer: h itself, or the layer output a Flatten made a view of. */
+    let source = x;
     const layers = this.layers;
     for (let i = 0; i < layers.length; i++) {
       const input = h;
@@ -64,18 +68,22 @@ export class Sequential extends Module {
       } else if (m.constructor === ReLU && next !== undefined && next.constructor === MaxPool2d) {
         const pool = next as MaxPool2d;
         h = reluMaxPool2d(h, pool.kernelSize, pool.opts);
+        owns = true;
         i++;
       } else {
         h = m.forward(h);
+        // A view: h still holds source's buffer, which stays internal (or not) as before.
+        if (m.constructor === Flatten && h.data === input.data) continue;
         owns = ownsOutputKeepsNothing(m);
       }
       if (internal && owns && h.data !== input.data) {
         // Inference: nothing recorded a reference, the buffer is free now. Training: the graph holds it until
-        // backward() has run the rules that read it (see Tensor.recycle).
-        if (h.backwardFn === null) releaseBuffer(input.data);
-        else input.recycle = true;
+        // backward() has run the rules that read it, source's own last (see Tensor.recycle).
+        if (h.backwardFn === null) releaseBuffer(source.data);
+        else source.recycle = true;
       }
       internal = owns;
+      source = h;
     }
     return h;
   }

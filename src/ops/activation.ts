@@ -2,21 +2,22 @@
 import { record } from '../autograd/record.js';
 import { Tensor } from '../tensor/tensor.js';
 import { allocUninit } from '../tensor/alloc.js';
-import { reluGradInto, reluInto, sigmoidGradInto, sigmoidInto } from '../kernels/ts/simd.js';
+import { kernels } from '../kernels/select.js';
 import { expectTensor, normAxis } from './util.js';
 
 /**
- * max(x, 0); gradient 1 where x > 0 (0 at x = 0, as PyTorch). Computed on the float bits (see reluInto): a set
- * sign bit (negative, -0, and a NaN with its sign bit set) gives +0; a NaN without it stays NaN.
+ * max(x, 0); gradient 1 where x > 0 (0 at x = 0, as PyTorch). Computed on the float bits (see ActivationKernels):
+ * a set sign bit (negative, -0, and a NaN with its sign bit set) gives +0; a NaN without it stays NaN.
  */
 export function relu(x: Tensor): Tensor {
   expectTensor('relu', 'x', x);
   const n = x.data.length;
   const out = allocUninit(n); // written in full below
-  reluInto(x.data, out);
+  const k = kernels().activation;
+  k.relu(x.data, out);
   return record(new Tensor(out, x.shape), 'relu', [x], (g) => {
     if (x.grad === null) {
-      reluGradInto(g, out, x.freshGrad());
+      k.reluGrad(g, out, x.freshGrad());
     } else {
       const gx = x.grad;
       for (let i = 0; i < n; i++) if (out[i] > 0) gx[i] += g[i];
@@ -32,10 +33,11 @@ export function sigmoid(x: Tensor): Tensor {
   expectTensor('sigmoid', 'x', x);
   const n = x.data.length;
   const out = allocUninit(n); // written in full below
-  sigmoidInto(x.data, out);
+  const k = kernels().activation;
+  k.sigmoid(x.data, out);
   return record(new Tensor(out, x.shape), 'sigmoid', [x], (g) => {
     if (x.grad === null) {
-      sigmoidGradInto(g, out, x.freshGrad());
+      k.sigmoidGrad(g, out, x.freshGrad());
     } else {
       const gx = x.grad;
       for (let i = 0; i < n; i++) gx[i] += g[i] * out[i] * (1 - out[i]);
@@ -46,14 +48,13 @@ export function sigmoid(x: Tensor): Tensor {
 /** tanh(x); dy/dx = 1 - y^2. */
 export function tanh(x: Tensor): Tensor {
   expectTensor('tanh', 'x', x);
-  const xd = x.data;
-  const n = xd.length;
+  const n = x.data.length;
   const out = allocUninit(n); // written in full below
-  for (let i = 0; i < n; i++) out[i] = Math.tanh(xd[i]);
+  const k = kernels().activation;
+  k.tanh(x.data, out);
   return record(new Tensor(out, x.shape), 'tanh', [x], (g) => {
     if (x.grad === null) {
-      const gx = x.freshGrad();
-      for (let i = 0; i < n; i++) gx[i] = g[i] * (1 - out[i] * out[i]);
+      k.tanhGrad(g, out, x.freshGrad());
     } else {
       const gx = x.grad;
       for (let i = 0; i < n; i++) gx[i] += g[i] * (1 - out[i] * out[i]);

@@ -3,7 +3,6 @@
 import { record } from '../autograd/record.js';
 import { kernels } from '../kernels/select.js';
 import { im2col, col2im, type ConvGeom } from '../kernels/ts/im2col.js';
-import { planeSumsSimd } from '../kernels/ts/bn-matrix.js';
 import { Tensor } from '../tensor/tensor.js';
 import { allocUninit } from '../tensor/alloc.js';
 import { ArgumentError, ShapeError, fmtShape } from '../tensor/errors.js';
@@ -167,30 +166,10 @@ function flippedKernel(wd: Float32Array, cout: number, cin: number, kk: number):
   return f;
 }
 
-/** grad(t)[c] += sum over n and the plane of g (N, C, plane): per-channel float64 sums, 4 accumulators per plane. */
+/** grad(t)[c] += sum over n and the plane of g (N, C, plane): per-channel float64 sums, 4 accumulators per plane (the reductions family). */
 function planeSums(g: Float32Array, n: number, c: number, plane: number, t: Tensor): void {
   const s = new Float64Array(c);
-  // WebAssembly SIMD with the same four accumulators per plane: bit-identical sums.
-  if (!planeSumsSimd(g, n, c, plane, s)) {
-    for (let b = 0; b < n; b++) {
-      for (let co = 0; co < c; co++) {
-        const o = (b * c + co) * plane;
-        let s0 = 0;
-        let s1 = 0;
-        let s2 = 0;
-        let s3 = 0;
-        let i = 0;
-        for (; i + 3 < plane; i += 4) {
-          s0 += g[o + i];
-          s1 += g[o + i + 1];
-          s2 += g[o + i + 2];
-          s3 += g[o + i + 3];
-        }
-        for (; i < plane; i++) s0 += g[o + i];
-        s[co] += s0 + s1 + s2 + s3;
-      }
-    }
-  }
+  kernels().reductions.planeSums(g, { N: n, C: c, plane }, s);
   if (t.grad === null) t.freshGrad().set(s);
   else {
     const gt = t.grad;

@@ -4,6 +4,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { ArgumentError } from '../tensor/errors.js';
 import { getRng, Rng } from '../tensor/rng.js';
 import { describe, expectTensor } from './util.js';
+import { allocZeros } from '../tensor/alloc.js';
 
 /** Inverted dropout: y = x * mask / (1 - p), mask ~ Bernoulli(1 - p). Identity when not training or p = 0. */
 export function dropout(x: Tensor, p = 0.5, training = true, rng: Rng = getRng()): Tensor {
@@ -15,7 +16,7 @@ export function dropout(x: Tensor, p = 0.5, training = true, rng: Rng = getRng()
   const mask = new Float32Array(n);
   const scale = 1 / (1 - p);
   const xd = x.data;
-  const out = new Float32Array(n);
+  const out = allocZeros(n);
   for (let i = 0; i < n; i++) {
     const m = rng.uniform() >= p ? scale : 0;
     mask[i] = m;

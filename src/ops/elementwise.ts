@@ -3,6 +3,7 @@ import { record } from '../autograd/record.js';
 import { Tensor, numel } from '../tensor/tensor.js';
 import { check } from '../tensor/errors.js';
 import { broadcastIndex, broadcastShapes, expectTensor, sameShape } from './util.js';
+import { allocUninit, allocZeros } from '../tensor/alloc.js';
 
 type Operand = Tensor | number;
 
@@ -32,7 +33,7 @@ function binary(
   const b = asTensor(b0);
   const outShape = broadcastShapes(op, a.shape, b.shape);
   const n = numel(outShape);
-  const out = new Float32Array(n);
+  const out = allocZeros(n);
   const ad = a.data;
   const bd = b.data;
   // Flat cases: both full size, or one a scalar that needs no gradient (a number operand, or a constant).
@@ -137,7 +138,7 @@ function unary(op: string, x: Tensor, f: (v: number) => number, df: (v: number, 
   expectTensor(op, 'x', x);
   const xd = x.data;
   const n = xd.length;
-  const out = new Float32Array(n);
+  const out = allocUninit(n); // written in full below
   for (let i = 0; i < n; i++) out[i] = f(xd[i]);
   return record(new Tensor(out, x.shape), op, [x], (g) => {
     const gx = x.gradBuffer();

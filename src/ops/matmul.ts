@@ -1,7 +1,6 @@
 // matmul and linear: GEMMs forward and backward; backward uses transpose flags, never materialized transposes.
 import { record } from '../autograd/record.js';
 import { kernels } from '../kernels/select.js';
-import { columnSumsSimd } from '../kernels/ts/bn-matrix.js';
 import { Tensor } from '../tensor/tensor.js';
 import { allocUninit } from '../tensor/alloc.js';
 import { ShapeError, fmtShape } from '../tensor/errors.js';
@@ -76,21 +75,12 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
 
 let sums = new Float64Array(0);
 
-/**
- * grad(t)[j] += sum_i g[i, j] for g (rows, cols): row by row into float64 sums, so memory is read in order
- * (a column walk strides through it); each column is still summed in row order, as before.
- */
+/** grad(t)[j] += sum_i g[i, j] for g (rows, cols): float64 column sums, each in row order (the reductions family). */
 function columnSums(g: Float32Array, rows: number, cols: number, t: Tensor): void {
   // Module scratch, not a new Float64Array per call (~1 us each, four per step of the paper's net).
   if (sums.length < cols) sums = new Float64Array(cols);
-  const s = sums.subarray(0, cols).fill(0);
-  // WebAssembly SIMD, four columns a step, each summed in row order: the same sums as the loop.
-  if (!columnSumsSimd(g, cols, 0, rows, s)) {
-    for (let i = 0; i < rows; i++) {
-      const row = i * cols;
-      for (let j = 0; j < cols; j++) s[j] += g[row + j];
-    }
-  }
+  const s = sums.subarray(0, cols);
+  kernels().reductions.columnSums(g, rows, cols, s);
   if (t.grad === null) t.freshGrad().set(s);
   else {
     const gt = t.grad;

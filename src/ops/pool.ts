@@ -1,11 +1,13 @@
 // Pooling over (N, C, H, W): max (remembers the winning index for backward), relu fused with max, and average.
-import { record } from '../autograd/record.js';
+import { needsGrad, record } from '../autograd/record.js';
 import { Tensor } from '../tensor/tensor.js';
 import { allocUninit } from '../tensor/alloc.js';
 import { ArgumentError, ShapeError, fmtShape } from '../tensor/errors.js';
 import { checkWindow, outSize } from './conv.js';
 import { relu } from './activation.js';
-import { reluMaxPool2GradInto, reluMaxPool2Into } from '../kernels/ts/simd.js';
+import { kernels } from '../kernels/select.js';
+import type { PoolGeom2 } from '../kernels/kernels.js';
+import { releaseBuffer } from '../tensor/pool.js';
 import { expectTensor } from './util.js';
 
 export interface Pool2dOptions {
@@ -105,36 +107,72 @@ export function reluMaxPool2d(x: Tensor, kernelSize: number, opts: Pool2dOptions
   const geo = geometry('reluMaxPool2d', x, kernelSize, opts);
   if (geo.pad !== 0 || geo.stride !== geo.k) return maxPool2d(relu(x), kernelSize, opts);
   const { n, c, h, w, ho, wo, k } = geo;
-  const xi = new Int32Array(x.data.buffer, x.data.byteOffset, x.size);
-  // Every window is written below (by the kernel or the loop): no zero fill needed.
+  // Every window is written below (by the kernel or the loop): no zero fill needed. The indices live in heap
+  // storage too when large (allocUninit), so that the kernels use them in place. That storage goes back as soon
+  // as nothing can read it (after the forward without a backward rule, else after the rule ran: a graph runs
+  // once), so that a synchronous training loop takes no new heap each step.
   const out = allocUninit(n * c * ho * wo);
-  const oi = new Int32Array(out.buffer, out.byteOffset, out.length);
-  const arg = new Int32Array(out.length);
-  // 2x2 by the WebAssembly SIMD kernel when it applies (four windows per step, measured ~3x faster); else the loop.
-  const simdDone = k === 2 && reluMaxPool2Into(x.data, n * c, h, w, out, arg);
+  const argStore = allocUninit(out.length);
+  const arg = int32View(argStore);
+  const pool = kernels().pooling;
+  if (k === 2) pool.reluMaxPool2(x.data, { planes: n * c, h, w }, out, arg);
+  else reluMaxPoolK(x.data, geo, out, arg);
+  if (!needsGrad(x)) {
+    releaseBuffer(argStore);
+    return record(new Tensor(out, [n, c, ho, wo]), 'reluMaxPool2d', [x], () => {});
+  }
+  return record(new Tensor(out, [n, c, ho, wo]), 'reluMaxPool2d', [x], (g) => {
+    reluMaxPool2Backward(g, x, { out, arg, k, geom: { planes: n * c, h, w } });
+    releaseBuffer(argStore);
+  });
+}
+
+/** reluMaxPool2d's backward: g to the winner of each window where its output is > 0 (or NaN). */
+function reluMaxPool2Backward(g: Float32Array, x: Tensor, saved: { out: Float32Array; arg: Int32Array; k: number; geom: PoolGeom2 }): void {
+  const { out, arg, k, geom } = saved;
+  if (x.grad === null) {
+    const gx = x.freshGrad();
+    if (k === 2) {
+      kernels().pooling.reluMaxPool2Grad(g, out, arg, geom, gx);
+      return;
+    }
+    // Disjoint windows: each input gets at most one value; masked to +0 where the output is 0 (relu's gradient).
+    gx.fill(0);
+    const gi = int32View(g);
+    const oi = int32View(out);
+    const gxi = int32View(gx);
+    for (let i = 0; i < g.length; i++) gxi[arg[i]] = gi[i] & (-oi[i] >> 31);
+  } else {
+    const gx = x.grad;
+    for (let i = 0; i < g.length; i++) if (out[i] > 0) gx[arg[i]] += g[i];
+  }
+}
+
+/** The Int32 view of a Float32Array's bits. */
+function int32View(a: Float32Array): Int32Array {
+  return new Int32Array(a.buffer, a.byteOffset, a.length);
+}
+
+/** reluMaxPool2d's forward for windows of k x k other than 2 x 2 (stride k, no padding): the first largest relu'd value wins. */
+function reluMaxPoolK(xd: Float32Array, geo: PoolGeom, out: Float32Array, arg: Int32Array): void {
+  const { n, c, h, w, ho, wo, k } = geo;
+  const xi = int32View(xd);
+  const oi = int32View(out);
   let o = 0;
-  for (let p = simdDone ? n * c : 0; p < n * c; p++) {
+  for (let p = 0; p < n * c; p++) {
     const base = p * h * w;
     for (let oy = 0; oy < ho; oy++) {
       const r0 = base + oy * k * w;
       for (let ox = 0; ox < wo; ox++, o++) {
         const i0 = r0 + ox * k;
         let bi = i0;
-        if (k === 2) {
-          // Indices moved by 0/1 comparisons, no data-dependent branch (see maxPoolTiled).
-          const i2 = i0 + w;
-          const top = i0 + +(reluBits(xi[i0 + 1]) > reluBits(xi[i0]));
-          const bottom = i2 + +(reluBits(xi[i2 + 1]) > reluBits(xi[i2]));
-          bi = top + (bottom - top) * +(reluBits(xi[bottom]) > reluBits(xi[top]));
-        } else {
-          let best = reluBits(xi[i0]);
-          for (let i = 0; i < k; i++) {
-            for (let j = i === 0 ? 1 : 0; j < k; j++) {
-              const v = reluBits(xi[i0 + i * w + j]);
-              if (v > best) {
-                best = v;
-                bi = i0 + i * w + j;
-              }
+        let best = reluBits(xi[i0]);
+        for (let i = 0; i < k; i++) {
+          for (let j = i === 0 ? 1 : 0; j < k; j++) {
+            const v = reluBits(xi[i0 + i * w + j]);
+            if (v > best) {
+              best = v;
+              bi = i0 + i * w + j;
             }
           }
         }
@@ -143,21 +181,6 @@ export function reluMaxPool2d(x: Tensor, kernelSize: number, opts: Pool2dOptions
       }
     }
   }
-  return record(new Tensor(out, [n, c, ho, wo]), 'reluMaxPool2d', [x], (g) => {
-    const gi = new Int32Array(g.buffer, g.byteOffset, g.length);
-    if (x.grad === null) {
-      const gx = x.freshGrad();
-      // The SIMD kernel writes all of gx (no zero fill first) where it applies.
-      if (k === 2 && reluMaxPool2GradInto(g, out, arg, n * c, h, w, gx)) return;
-      // Disjoint windows: each input gets at most one value; masked to +0 where the output is 0 (relu's gradient).
-      gx.fill(0);
-      const gxi = new Int32Array(gx.buffer, gx.byteOffset, gx.length);
-      for (let i = 0; i < g.length; i++) gxi[arg[i]] = gi[i] & (-oi[i] >> 31);
-    } else {
-      const gx = x.grad;
-      for (let i = 0; i < g.length; i++) if (oi[i] > 0) gx[arg[i]] += g[i];
-    }
-  });
 }
 
 /** relu on float bits: +0 for a set sign bit, else the bits unchanged. */

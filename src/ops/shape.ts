@@ -3,6 +3,7 @@ import { record } from '../autograd/record.js';
 import { Tensor, numel } from '../tensor/tensor.js';
 import { ShapeError, ArgumentError, fmtShape } from '../tensor/errors.js';
 import { describe, expectTensor, normAxis, stridesOf } from './util.js';
+import { allocUninit } from '../tensor/alloc.js';
 
 /** Same data, new shape; one dimension may be -1 (inferred). Gradient passes through unchanged. */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
@@ -64,7 +65,7 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
     }
   }
   const xd = x.data;
-  const out = new Float32Array(n);
+  const out = allocUninit(n); // written in full below
   for (let i = 0; i < n; i++) out[i] = xd[src[i]];
   return record(new Tensor(out, outShape), 'permute', [x], (g) => {
     const gx = x.gradBuffer();

@@ -2,6 +2,7 @@
 import { Optimizer, hyper } from './optimizer.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { ArgumentError } from '../tensor/errors.js';
+import { allocZeros } from '../tensor/alloc.js';
 
 export interface AdamOptions {
   lr?: number;
@@ -34,8 +35,8 @@ export class Adam extends Optimizer {
     this.eps = hyper(name, 'eps', opts.eps ?? 1e-8, 0);
     this.weightDecay = hyper(name, 'weightDecay', opts.weightDecay ?? defaultWd, 0);
     this.decoupled = decoupled;
-    this.m = this.params.map((p) => new Float32Array(p.size));
-    this.v = this.params.map((p) => new Float32Array(p.size));
+    this.m = this.params.map((p) => allocZeros(p.size));
+    this.v = this.params.map((p) => allocZeros(p.size));
   }
 
   step(): void {

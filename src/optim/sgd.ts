@@ -3,6 +3,7 @@ import { Optimizer, hyper } from './optimizer.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { ArgumentError } from '../tensor/errors.js';
 import { kernels } from '../kernels/select.js';
+import { allocZeros } from '../tensor/alloc.js';
 
 export interface SGDOptions {
   lr: number;
@@ -52,7 +53,7 @@ export class SGD extends Optimizer {
       const n = w.length;
       let b = this.bufs[k];
       if (b === null) {
-        b = this.bufs[k] = new Float32Array(n);
+        b = this.bufs[k] = allocZeros(n);
         for (let i = 0; i < n; i++) {
           const d = g[i] + wd * w[i];
           b[i] = d;

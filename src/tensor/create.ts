@@ -2,6 +2,7 @@
 import { ArgumentError, check } from './errors.js';
 import { getRng, type Rng } from './rng.js';
 import { Tensor, numel } from './tensor.js';
+import { allocCopy, allocUninit, allocZeros } from './alloc.js';
 
 type Nested = number | Nested[];
 
@@ -27,7 +28,8 @@ function flatten(v: Nested, shape: number[], depth: number, out: number[]): void
 
 /**
  * A tensor from values: `tensor([[1, 2], [3, 4]])`, or flat values with a shape: `tensor([1, 2, 3, 4], [2, 2])`.
- * A Float32Array is used as storage without copying.
+ * A Float32Array is used as storage without copying (it stays outside the WebAssembly heap, so kernels copy it in at
+ * each use; `tensor(Array.from(a))` or `.clone()` makes a heap copy). Other data is copied into fresh storage.
  */
 export function tensor(data: Nested | Float32Array | ArrayLike<number>, shape?: readonly number[], opts: { requiresGrad?: boolean } = {}): Tensor {
   let flat: Float32Array;
@@ -42,7 +44,7 @@ export function tensor(data: Nested | Float32Array | ArrayLike<number>, shape?: 
     shp = inferShape(data as Nested);
     const out: number[] = [];
     flatten(data as Nested, shp as number[], 0, out);
-    flat = Float32Array.from(out);
+    flat = allocCopy(Float32Array.from(out));
   } else {
     if (typeof data !== 'object' || data === null || typeof (data as ArrayLike<number>).length !== 'number') {
       throw new ArgumentError(`tensor: data must be a number, a (nested) array of numbers or a Float32Array, got ${typeof data}`);
@@ -50,7 +52,7 @@ export function tensor(data: Nested | Float32Array | ArrayLike<number>, shape?: 
     const arr = Array.isArray(data) ? (data as Nested[]).flat(Infinity as 1) : Array.from(data as ArrayLike<number>);
     // Float32Array.from would turn strings and undefined into NaN silently.
     if (!arr.every((v) => typeof v === 'number')) throw new ArgumentError('tensor: data must hold numbers only');
-    flat = Float32Array.from(arr as number[]);
+    flat = allocCopy(Float32Array.from(arr as number[]));
     shp = shape ?? [flat.length];
   }
   return new Tensor(flat, [...shp], opts.requiresGrad ?? false);
@@ -63,7 +65,7 @@ function checkShape(fn: string, shape: readonly number[]): void {
 /** All zeros. */
 export function zeros(shape: readonly number[], opts: { requiresGrad?: boolean } = {}): Tensor {
   checkShape('zeros', shape);
-  return new Tensor(new Float32Array(numel(shape)), [...shape], opts.requiresGrad ?? false);
+  return new Tensor(allocZeros(numel(shape)), [...shape], opts.requiresGrad ?? false);
 }
 
 /** All ones. */
@@ -74,7 +76,7 @@ export function ones(shape: readonly number[], opts: { requiresGrad?: boolean } 
 /** All equal to `value`. */
 export function full(shape: readonly number[], value: number, opts: { requiresGrad?: boolean } = {}): Tensor {
   checkShape('full', shape);
-  return new Tensor(new Float32Array(numel(shape)).fill(value), [...shape], opts.requiresGrad ?? false);
+  return new Tensor(allocUninit(numel(shape)).fill(value), [...shape], opts.requiresGrad ?? false);
 }
 
 /** Values start, start+step, ... below end (like torch.arange). */
@@ -85,7 +87,7 @@ export function arange(start: number, end?: number, step = 1): Tensor {
   }
   check(step !== 0 && Number.isFinite(step), 'arange: step must be a non-zero finite number');
   const n = Math.max(0, Math.ceil((end - start) / step));
-  const d = new Float32Array(n);
+  const d = allocUninit(n);
   for (let i = 0; i < n; i++) d[i] = start + i * step;
   return new Tensor(d, [n]);
 }
@@ -102,7 +104,7 @@ export function randn(shape: readonly number[], opts: RandomOptions & { mean?: n
   const rng = opts.rng ?? getRng();
   const mean = opts.mean ?? 0;
   const std = opts.std ?? 1;
-  const d = new Float32Array(numel(shape));
+  const d = allocUninit(numel(shape));
   for (let i = 0; i < d.length; i++) d[i] = mean + std * rng.normal();
   return new Tensor(d, [...shape], opts.requiresGrad ?? false);
 }
@@ -113,7 +115,7 @@ export function rand(shape: readonly number[], opts: RandomOptions & { low?: num
   const rng = opts.rng ?? getRng();
   const low = opts.low ?? 0;
   const high = opts.high ?? 1;
-  const d = new Float32Array(numel(shape));
+  const d = allocUninit(numel(shape));
   for (let i = 0; i < d.length; i++) d[i] = low + (high - low) * rng.uniform();
   return new Tensor(d, [...shape], opts.requiresGrad ?? false);
 }

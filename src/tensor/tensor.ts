@@ -1,8 +1,7 @@
 // The Tensor: float32 data, a row-major shape, an optional gradient, and the autograd node that made it.
 import { backward as runBackward } from '../autograd/backward.js';
 import { ArgumentError, ShapeError, fmtShape } from './errors.js';
-import { allocUninit } from './alloc.js';
-import { takeBuffer } from './pool.js';
+import { allocCopy, allocJsArray, allocUninit, allocZeros } from './alloc.js';
 
 /** Backward rule of the op that produced a tensor: reads the output gradient, accumulates into the inputs. */
 export type BackwardFn = (grad: Float32Array) => void;
@@ -69,10 +68,7 @@ export class Tensor {
 
   /** The gradient buffer, allocated as zeros on first use; backward rules accumulate into it. */
   gradBuffer(): Float32Array {
-    if (this.grad === null) {
-      const b = takeBuffer(this.data.length);
-      this.grad = b === null ? new Float32Array(this.data.length) : b.fill(0);
-    }
+    if (this.grad === null) this.grad = this.isLeaf ? allocJsArray(this.data.length, true) : allocZeros(this.data.length);
     return this.grad;
   }
 
@@ -83,8 +79,8 @@ export class Tensor {
    * gradBuffer() to accumulate otherwise.
    */
   freshGrad(): Float32Array {
-    const b = takeBuffer(this.data.length);
-    this.grad = b === null ? allocUninit(this.data.length) : b;
+    // A leaf's gradient outlives the step (see allocJsArray); an intermediate one goes back to the heap in backward().
+    this.grad = this.isLeaf ? allocJsArray(this.data.length, false) : allocUninit(this.data.length);
     return this.grad;
   }
 
@@ -133,7 +129,7 @@ export class Tensor {
 
   /** A deep copy (new data), without history. */
   clone(): Tensor {
-    return new Tensor(this.data.slice(), this.shape, this.requiresGrad);
+    return new Tensor(allocCopy(this.data), this.shape, this.requiresGrad);
   }
 
   toString(): string {

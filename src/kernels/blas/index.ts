@@ -1,29 +1,16 @@
-// The 'blas' backend: GEMM through OpenBLAS (or another CBLAS) via koffi; registers its loader. Node only.
+// The 'blas' backend: GEMM and the SGD update through OpenBLAS (or another CBLAS) via koffi. Node only; loaded on demand by select.ts.
 import type { Kernels } from '../kernels.js';
-import { registerBackend } from '../select.js';
 import { ArgumentError } from '../../tensor/errors.js';
+import { checkGemm } from '../gemm-args.js';
 import { type BlasBinding, installHint, loadBlas } from './load.js';
 import { tsKernels } from '../ts/index.js';
+import { simdFamilies } from '../simd-families.js';
 
 export { candidateLibraries, installHint } from './load.js';
 
 const ROW_MAJOR = 101;
 const NO_TRANS = 111;
 const TRANS = 112;
-
-/**
- * Throws unless a stored rows x cols matrix with row stride ld fits in `arr`. Native code would read
- * or write past the end where the TypeScript kernels would only produce NaN, so BLAS calls check first.
- */
-function checkFits(what: string, arr: Float32Array, rows: number, cols: number, ld: number): void {
-  if (!Number.isInteger(ld) || ld < Math.max(1, cols)) {
-    throw new ArgumentError(`gemm: ${what} row stride ${ld} must be an integer >= ${Math.max(1, cols)}`);
-  }
-  const need = (rows - 1) * ld + cols;
-  if (arr.length < need) {
-    throw new ArgumentError(`gemm: ${what} holds ${arr.length} floats, needs ${need} (${rows}x${cols}, stride ${ld})`);
-  }
-}
 
 /** Threads requested through BNLAB_THREADS (default 1: the lab runs many small GEMMs, and results stay reproducible). */
 export function threadsFromEnv(env: NodeJS.ProcessEnv = process.env): number {
@@ -73,8 +60,8 @@ function makeKernels(b: BlasBinding): Kernels {
     name: 'blas',
     description: `${b.flavor} via ${b.library}`,
     gemm(transA, transB, m, n, k, alpha, a, lda, bm, ldb, beta, c, ldc) {
+      checkGemm(transA, transB, m, n, k, a, lda, bm, ldb, c, ldc);
       if (m === 0 || n === 0) return;
-      checkFits('C', c, m, n, ldc);
       if (k === 0) {
         // CBLAS rejects lda = 0 here; the result is just beta * C.
         for (let i = 0; i < m; i++) {
@@ -83,8 +70,6 @@ function makeKernels(b: BlasBinding): Kernels {
         }
         return;
       }
-      checkFits('A', a, transA ? k : m, transA ? m : k, lda);
-      checkFits('B', bm, transB ? n : k, transB ? k : n, ldb);
       if (setLibThreads) {
         const want = gemmThreads(threads, m, n, k);
         if (want !== active) {
@@ -103,6 +88,7 @@ function makeKernels(b: BlasBinding): Kernels {
     },
     setThreads,
     threads: () => threads,
+    ...simdFamilies(),
   };
 }
 
@@ -116,4 +102,3 @@ export function loadBlasKernels(): Kernels | { unavailable: string } {
   return cached;
 }
 
-registerBackend('blas', loadBlasKernels);

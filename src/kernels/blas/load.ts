@@ -1,6 +1,14 @@
 // Finds a CBLAS library at run time and binds cblas_sgemm and the thread controls through koffi. Node only.
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+// Node's modules are looked up at run time (process.getBuiltinModule, Node >= 20.16), not imported, so that select.ts
+// can import this file in a browser, where loadBlas then reports 'not running in Node'.
+type NodeBuiltins = {
+  'node:fs': { readFileSync(path: string, enc: 'utf8'): string };
+  'node:module': { createRequire(url: string): (id: string) => unknown };
+};
+function builtin<K extends keyof NodeBuiltins>(name: K): NodeBuiltins[K] | undefined {
+  const p = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  return p?.getBuiltinModule?.(name) as NodeBuiltins[K] | undefined;
+}
 
 /** The subset of koffi this file uses (typed here so koffi's own types are not needed at compile time). */
 interface KoffiLib {
@@ -52,7 +60,7 @@ export function candidateLibraries(env: NodeJS.ProcessEnv = process.env): string
 
 /** How to get OpenBLAS on this platform (printed when the BLAS backend is missing). */
 export function installHint(): string {
-  switch (process.platform) {
+  switch ((globalThis as { process?: { platform?: string } }).process?.platform) {
     case 'darwin':
       return 'brew install openblas (or use the built-in Accelerate framework)';
     case 'win32':
@@ -73,7 +81,7 @@ export function preferCoreType(env: NodeJS.ProcessEnv = process.env): string | u
   if (env.OPENBLAS_CORETYPE || process.platform !== 'linux' || process.arch !== 'x64') return undefined;
   let info: string;
   try {
-    info = readFileSync('/proc/cpuinfo', 'utf8');
+    info = builtin('node:fs')!.readFileSync('/proc/cpuinfo', 'utf8');
   } catch {
     return undefined;
   }
@@ -98,8 +106,10 @@ function optional(lib: KoffiLib, prototype: string): ((...args: unknown[]) => un
 
 /** Loads koffi lazily: importing this module must not fail where koffi's native part is absent. */
 function loadKoffi(): Koffi | string {
+  const mod = builtin('node:module');
+  if (mod === undefined) return 'process.getBuiltinModule is missing (Node >= 20.16 is needed for the BLAS backend)';
   try {
-    return createRequire(import.meta.url)('koffi') as Koffi;
+    return mod.createRequire(import.meta.url)('koffi') as Koffi;
   } catch (err) {
     return `koffi could not be loaded (${(err as Error).message.split('\n')[0]})`;
   }

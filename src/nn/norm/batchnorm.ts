@@ -1,6 +1,6 @@
 // BatchNorm1d and BatchNorm2d modules with PyTorch semantics, plus Ghost BN, freezing and a Keras-convention constructor.
 import { bnCore, type RenormLimits } from '../../ops/norm/batchnorm.js';
-import type { BnAct } from '../../kernels/ts/bn-matrix.js';
+import type { BnAct } from '../../kernels/kernels.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { ArgumentError, ShapeError, check, fmtShape } from '../../tensor/errors.js';
 import { Module } from '../module.js';

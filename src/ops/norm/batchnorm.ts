@@ -1,10 +1,8 @@
 // BatchNorm as a differentiable op: batch or running statistics, running-statistics updates, Ghost BN sub-batches
 // and Batch Renorm corrections, all through one core and one fused closed-form backward for x, weight and bias.
 import { record } from '../../autograd/record.js';
-import { bnAffine, bnGradApply, bnGradSums, bnStats } from '../../kernels/ts/batchnorm.js';
-import { type BnAct, matrixAffineSimd, matrixGradSimd, matrixSimdApplies } from '../../kernels/ts/bn-matrix.js';
-import { reluGradInto, reluInto, sigmoidGradInto, sigmoidInto } from '../../kernels/ts/simd.js';
-import { releaseBuffer, takeBuffer } from '../../tensor/pool.js';
+import { kernels } from '../../kernels/select.js';
+import type { BnAct } from '../../kernels/kernels.js';
 import { allocUninit } from '../../tensor/alloc.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { ArgumentError, ShapeError, fmtShape } from '../../tensor/errors.js';
@@ -151,13 +149,15 @@ export function bnCore(x: Tensor, weight: Tensor | null, bias: Tensor | null, o:
   const shift = tmp.subarray(2 * C, 3 * C);
   const unbiased = o.unbiasedRunningVar ?? true;
   const prior = o.priorUpdates ?? 0;
+  const bn = kernels().batchnorm;
   for (let g = 0; g < G; g++) {
     const n0 = g * vbs;
     const n1 = Math.min(N, n0 + vbs);
+    const span = { C, S, n0, n1 };
     const m = (n1 - n0) * S;
     const f = momentum ?? 1 / (prior + g + 1);
     const mean = means.subarray(g * C, (g + 1) * C);
-    if (o.batchStats) bnStats(xd, C, S, n0, n1, mean, variance);
+    if (o.batchStats) bn.stats(xd, span, mean, variance);
     for (let c = 0; c < C; c++) {
       const gamma = gd ? gd[c] : 1;
       const beta = bd ? bd[c] : 0;
@@ -189,10 +189,7 @@ export function bnCore(x: Tensor, weight: Tensor | null, bias: Tensor | null, o:
       scale[c] = gamma * r * is;
       shift[c] = beta + gamma * d - mean[c] * scale[c];
     }
-    if (!(S === 1 && matrixAffineSimd(xd, y, C, n0, n1, scale, shift, act))) {
-      bnAffine(xd, y, C, S, n0, n1, scale, shift);
-      if (act !== null) applyAct(act, y.subarray(n0 * C * S, n1 * C * S));
-    }
+    bn.affine(xd, y, span, { scale, shift }, act);
   }
 
   const batchStats = o.batchStats;
@@ -200,24 +197,19 @@ export function bnCore(x: Tensor, weight: Tensor | null, bias: Tensor | null, o:
     const gw = weight !== null && weight.requiresGrad ? weight.gradBuffer() : null;
     const gb = bias !== null && bias.requiresGrad ? bias.gradBuffer() : null;
     // A fresh x gradient is written, not accumulated, into a buffer that is never zeroed: every element is
-    // assigned below (each sub-batch writes its own samples), so zero-filling it first was pure cost.
+    // assigned by the kernels (each sub-batch writes its own samples), so zero-filling it first was pure cost.
     const fresh = x.requiresGrad && x.grad === null;
     const gx = x.requiresGrad ? (x.grad ?? x.freshGrad()) : null;
-    const tmp = scratch(5 * C).fill(0, 0, 5 * C);
-    const sumDy = tmp.subarray(0, C);
-    const sumDyXc = tmp.subarray(C, 2 * C);
-    const coef = { a: tmp.subarray(2 * C, 3 * C), b: tmp.subarray(3 * C, 4 * C), k: tmp.subarray(4 * C, 5 * C), accumulate: !fresh };
-    // With an activation, dz is the gradient of its output; the fused kernels derive dy (before it) on the fly,
-    // elsewhere dy is materialized once, exactly as the separate activation op's backward would.
-    const fused = act !== null && S === 1 && fresh && matrixSimdApplies(C);
-    const dy = act === null || fused ? dz : actGrad(act, dz, y);
-    for (let g = 0; g < G; g++) {
-      const n0 = g * vbs;
-      const n1 = Math.min(N, n0 + vbs);
-      const m = (n1 - n0) * S;
-      const mean = means.subarray(g * C, (g + 1) * C);
-      /** a, b, k of dx = a dy + b x + k per channel from the sums; accumulates dgamma, dbeta. */
-      const coefficients = () => {
+    const tmp = scratch(3 * C);
+    const coef = { a: tmp.subarray(0, C), b: tmp.subarray(C, 2 * C), k: tmp.subarray(2 * C, 3 * C) };
+    // With an activation, dz is the gradient of its output; the family forms dy (before it) as the separate op would.
+    bn.backward({
+      x: xd, y, dz, act, C, S, N, vbs, means, dx: gx, accumulate: !fresh,
+      // Eval mode needs no reductions for dx alone (dx = gamma * invstd * dy).
+      sums: batchStats || gw !== null || gb !== null,
+      /** a, b, k of dx = a dy + b x + k per channel of range g from its sums; accumulates dgamma, dbeta. */
+      coefficients(g, sumDy, sumDyXc) {
+        const m = (Math.min(N, (g + 1) * vbs) - g * vbs) * S;
         for (let c = 0; c < C; c++) {
           const j = g * C + c;
           const is = invstds[j];
@@ -231,21 +223,11 @@ export function bnCore(x: Tensor, weight: Tensor | null, bias: Tensor | null, o:
           const b = batchStats ? (-a * is * sdyu) / m : 0;
           coef.a[c] = a;
           coef.b[c] = b;
-          coef.k[c] = batchStats ? (-a * sdy) / m - b * mean[c] : 0;
+          coef.k[c] = batchStats ? (-a * sdy) / m - b * means[j] : 0;
         }
         return coef;
-      };
-      if (fused) {
-        // Sums, coefficients and dx in one visit: the rows are copied into WebAssembly memory once.
-        matrixGradSimd(dz, xd, y, act, gx, { C, n0, n1, mean }, sumDy, sumDyXc, coefficients);
-        continue;
-      }
-      // Eval mode needs no reductions for dx alone (dx = gamma * invstd * dy).
-      if (batchStats || gw || gb) bnGradSums(xd, dy, C, S, { n0, n1, mean }, sumDy, sumDyXc);
-      coefficients();
-      if (gx) bnGradApply(xd, dy, gx, C, S, { n0, n1 }, coef);
-    }
-    if (dy !== dz) releaseBuffer(dy);
+      },
+    });
   });
 }
 
@@ -255,20 +237,6 @@ let scratchBuf = new Float64Array(0);
 function scratch(n: number): Float64Array {
   if (scratchBuf.length < n) scratchBuf = new Float64Array(Math.max(n, 2 * scratchBuf.length));
   return scratchBuf;
-}
-
-/** v = act(v) in place, with the kernels of the separate activation ops (ops/activation.ts). */
-function applyAct(act: 'relu' | 'sigmoid', v: Float32Array): void {
-  if (act === 'relu') reluInto(v, v);
-  else sigmoidInto(v, v);
-}
-
-/** The gradient before the activation from dz (after it) and its output y, in a pooled scratch buffer. */
-function actGrad(act: 'relu' | 'sigmoid', dz: Float32Array, y: Float32Array): Float32Array {
-  const out = takeBuffer(dz.length) ?? new Float32Array(dz.length);
-  if (act === 'relu') reluGradInto(dz, y, out);
-  else sigmoidGradInto(dz, y, out);
-  return out;
 }
 
 /**

@@ -1,6 +1,7 @@
 // LayerNorm and GroupNorm as differentiable ops (PyTorch semantics), for comparison with BatchNorm in the lab.
 import { record } from '../../autograd/record.js';
-import { rowNormBackward, rowNormForward, type RowGeom } from '../../kernels/ts/rownorm.js';
+import { kernels } from '../../kernels/select.js';
+import type { RowGeom } from '../../kernels/kernels.js';
 import { Tensor, numel } from '../../tensor/tensor.js';
 import { ArgumentError, ShapeError, fmtShape } from '../../tensor/errors.js';
 import { expectTensor } from '../util.js';
@@ -22,9 +23,10 @@ function rowNorm(op: string, x: Tensor, geom: RowGeom, weight: Tensor | null, bi
   const y = new Float32Array(x.size);
   const mean = new Float64Array(geom.rows);
   const invstd = new Float64Array(geom.rows);
-  rowNormForward(x.data, y, geom, { gamma: weight?.data ?? null, beta: bias?.data ?? null, eps }, mean, invstd);
+  const k = kernels().rownorm;
+  k.forward(x.data, y, geom, { gamma: weight?.data ?? null, beta: bias?.data ?? null, eps }, { mean, invstd });
   return record(new Tensor(y, x.shape), op, [x, weight, bias], (dy) => {
-    rowNormBackward(x.data, dy, geom, weight?.data ?? null, { mean, invstd }, {
+    k.backward(x.data, dy, geom, weight?.data ?? null, { mean, invstd }, {
       dx: x.requiresGrad ? x.gradBuffer() : null,
       dgamma: weight !== null && weight.requiresGrad ? weight.gradBuffer() : null,
       dbeta: bias !== null && bias.requiresGrad ? bias.gradBuffer() : null,

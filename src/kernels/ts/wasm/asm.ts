@@ -84,6 +84,43 @@ export const localTee = (i: number) => [0x22, ...uleb(i)];
 export const v128Load = (offset: number) => [...simd(0x00), 2, ...uleb(offset)];
 export const f64Const = (v: number) => [0x44, ...new Uint8Array(Float64Array.of(v).buffer)];
 
+// Added for the WebAssembly SGEMM (src/kernels/wasm/gemm*.ts): f32 scalars, control flow, calls, splat loads, relaxed FMA.
+export const F32 = 0x7d;
+/** block, loop and if with no result (blocktype 0x40), else, end. */
+export const BLOCK = [0x02, 0x40];
+export const LOOP = [0x03, 0x40];
+export const IF = [0x04, 0x40];
+export const ELSE = [0x05];
+export const END = [0x0b];
+export const br = (depth: number) => [0x0c, ...uleb(depth)];
+export const brIf = (depth: number) => [0x0d, ...uleb(depth)];
+export const RETURN = [0x0f];
+/** call of the module's function number `index` (buildModule numbers functions in the order given). */
+export const call = (index: number) => [0x10, ...uleb(index)];
+/** select: the first of two values when the i32 on top is non-zero, else the second (i32 or f32 operands). */
+export const SELECT = [0x1b];
+export const f32Load = (offset: number) => [0x2a, 2, ...uleb(offset)];
+export const f32Store = (offset: number) => [0x38, 2, ...uleb(offset)];
+export const f32Const = (v: number) => [0x43, ...new Uint8Array(Float32Array.of(v).buffer)];
+export const I32_EQZ = [0x45];
+export const I32_EQ = [0x46];
+export const I32_LT_U = [0x49];
+export const I32_LE_U = [0x4d];
+export const F32_EQ = [0x5b];
+export const F32_NE = [0x5c];
+export const I32_SUB = [0x6b];
+export const I32_DIV_U = [0x6e];
+export const I32_AND = [0x71];
+export const I32_OR = [0x72];
+export const F32_ADD = [0x92];
+export const F32_MUL = [0x94];
+export const v128Store = (offset: number) => [...simd(0x0b), 2, ...uleb(offset)];
+/** One f32 at the address plus `offset`, in all four lanes. */
+export const v128Load32Splat = (offset: number) => [...simd(0x09), 2, ...uleb(offset)];
+export const F32X4_SPLAT = simd(0x13);
+/** f32x4.relaxed_madd (relaxed SIMD, sub-opcode 0x105): a * b + c, fused or not as the hardware does it. */
+export const F32X4_RELAXED_MADD = simd(0x105);
+
 /**
  * A function's v128 constants, kept in locals that are set once before its loop: V8 builds a v128.const anew at
  * each use inside a loop, which made the sigmoid loop twice as long. Locals are numbered from `first`.
@@ -183,18 +220,38 @@ export interface WasmFunction {
   body: number[];
 }
 
+/** A memory the module imports as env.mem instead of defining its own (the heap all kernels share). */
+export interface ImportedMemory {
+  shared: boolean;
+  /** Pages declared as the minimum (the memory's size when the module is compiled is fine). */
+  initial: number;
+  /** Pages declared as the maximum (required for shared memory). */
+  maximum: number;
+}
+
+/** A memory type: limits flags (0x01 with maximum, 0x03 shared with maximum), then the page counts. */
+function memoryType(m: ImportedMemory): number[] {
+  return [m.shared ? 0x03 : 0x01, ...uleb(m.initial), ...uleb(m.maximum)];
+}
+
 /**
- * The bytes of a module with one memory of `pages` 64 KiB pages, exported as 'mem', and the given functions
- * (each with its own signature, no results), exported under their names.
+ * The bytes of a module with the given functions (each with its own signature, no results), exported under their
+ * names, and either a memory of `memory` 64 KiB pages of its own, exported as 'mem', or an imported env.mem.
  */
-export function buildModule(functions: WasmFunction[], pages: number): Uint8Array<ArrayBuffer> {
+export function buildModule(functions: WasmFunction[], memory: number | ImportedMemory): Uint8Array<ArrayBuffer> {
   const n = functions.length;
+  const own = typeof memory === 'number';
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, [...uleb(n), ...functions.flatMap((f) => [0x60, ...uleb(f.params.length), ...f.params, 0])]),
+    ...(own ? [] : section(2, [1, ...name('env'), ...name('mem'), 0x02, ...memoryType(memory)])),
     ...section(3, [...uleb(n), ...functions.flatMap((_, i) => uleb(i))]),
-    ...section(5, [1, 0, ...uleb(pages)]),
-    ...section(7, [...uleb(n + 1), ...functions.flatMap((f, i) => [...name(f.name), 0, ...uleb(i)]), ...name('mem'), 2, 0]),
+    ...(own ? section(5, [1, 0, ...uleb(memory)]) : []),
+    ...section(7, [
+      ...uleb(own ? n + 1 : n),
+      ...functions.flatMap((f, i) => [...name(f.name), 0, ...uleb(i)]),
+      ...(own ? [...name('mem'), 2, 0] : []),
+    ]),
     ...section(10, [...uleb(n), ...functions.flatMap((f) => code(f.locals, f.body))]),
   ]);
 }

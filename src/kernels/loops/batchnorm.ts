@@ -1,91 +1,94 @@
-// BatchNorm kernels over NCHW planes: float64 per-channel statistics, affine apply, closed-form backward sums and apply.
+// BatchNorm's plain loops over NCHW data: per-channel statistics, affine map, backward sums and input gradient, plane and matrix layouts.
 //
 // Layout: x is viewed as (N, C, S) with S = 1 for (N, C), L for (N, C, L), H*W for (N, C, H, W); channel c of
-// sample n is the contiguous plane x[(n*C + c)*S .. +S). Every kernel covers all channels over a sample range
+// sample n is the contiguous plane x[(n*C + c)*S .. +S). Every loop covers all channels over a sample range
 // [n0, n1) (a Ghost BN sub-batch, or the whole batch). Planes are visited in memory order (sample-major): measured
 // 20-25% faster on (64,64,28,28) than channel by channel, because 3 KB planes 200 KB apart defeat the prefetcher
 // even though a channel would then stay in L2 between passes. For S = 1 the input is a row-major matrix and
-// channels are columns, handled four at a time (see matrixStats). Sums are float64 (JavaScript numbers) with
-// several accumulators to break the add chains.
-// Nothing here allocates and there are no per-element closures. Where WebAssembly SIMD is present, the
-// statistics sums, the affine apply, the backward sums and the written input gradient run in simd.ts's float64-lane kernels, bit-identical to the loops here.
+// channels are columns, handled four at a time (matrix* below). Sums are float64 (JavaScript numbers) with
+// several accumulators to break the add chains. The WebAssembly kernels (../simd/batchnorm.ts) keep these
+// accumulators and this order, so they give the same bits.
+// Nothing here allocates and there are no per-element closures.
 //
 // Why the 8-wide blocks that load everything before storing anything: V8 does not hoist a typed array's map,
 // length and data pointer out of a loop, and after every element store it reloads them for the next access
 // (a store could, as far as it knows, have changed them). Loading 8 values, then storing 8, pays those checks
 // once per block instead of once per element: measured 20-25% faster for the writing passes.
 
-import { bnAffineInto, bnGradInto, bnGradSumsInto, bnStatsInto } from './simd.js';
-import { matrixAffineSimd, matrixGradApplySimd, matrixGradSumsSimd, matrixStatsSimd } from './bn-matrix.js';
+import type { BnGradCoef, BnSpan } from '../families.js';
 
 /**
- * Per-channel mean and biased variance over samples [n0, n1): mean[c] and variance[c] = sum((x - mean)^2) / m,
- * m = (n1 - n0) * S, accumulated in float64.
+ * sums[c] = sum(x - K), sqs[c] = sum((x - K)^2) over the span, K = the channel's first value in it, S > 1: per
+ * plane, the even and the odd values of each block of 8 in two chains (the tail into the first), as the SIMD
+ * kernel's two float64 lanes.
+ */
+export function planeStatsSums(x: Float32Array, span: BnSpan, sums: Float64Array, sqs: Float64Array): void {
+  const { C, S, n0, n1 } = span;
+  sums.fill(0, 0, C);
+  sqs.fill(0, 0, C);
+  for (let n = n0; n < n1; n++) {
+    for (let c = 0; c < C; c++) {
+      const k = x[(n0 * C + c) * S];
+      const o = (n * C + c) * S;
+      const lim = o + S - 7;
+      let s0 = 0;
+      let s1 = 0;
+      let q0 = 0;
+      let q1 = 0;
+      let i = o;
+      for (; i < lim; i += 8) {
+        const d0 = x[i] - k;
+        const d1 = x[i + 1] - k;
+        const d2 = x[i + 2] - k;
+        const d3 = x[i + 3] - k;
+        const d4 = x[i + 4] - k;
+        const d5 = x[i + 5] - k;
+        const d6 = x[i + 6] - k;
+        const d7 = x[i + 7] - k;
+        // Even and odd values in two chains: the SIMD kernel holds them in its two float64 lanes.
+        s0 += d0 + d2 + d4 + d6;
+        s1 += d1 + d3 + d5 + d7;
+        q0 += d0 * d0 + d2 * d2 + d4 * d4 + d6 * d6;
+        q1 += d1 * d1 + d3 * d3 + d5 * d5 + d7 * d7;
+      }
+      for (; i < o + S; i++) {
+        const d = x[i] - k;
+        s0 += d;
+        q0 += d * d;
+      }
+      sums[c] += s0 + s1;
+      sqs[c] += q0 + q1;
+    }
+  }
+}
+
+/**
+ * Turns the shifted sums left in mean / variance by a *StatsSums function into mean[c] and the biased variance[c].
  *
- * One pass sums d = x - K and d^2 about a shift K (the channel's first value), then M2 = sum(d^2) - sum(d)^2/m.
+ * One pass summed d = x - K and d^2 about a shift K (the channel's first value), then M2 = sum(d^2) - sum(d)^2/m.
  * This is the shifted-data algorithm, not E[x^2] - E[x]^2: its cancellation grows with ((mean - K)/std)^2 only,
  * so 1e6 + 1e-2 noise loses nothing. When more than 6 of float64's 16 digits cancel (K an extreme outlier, or a
  * constant channel) an exact second pass sum((x - mean)^2) replaces it, so the result always keeps more digits
  * than float32 has. Why not always two passes: JavaScript pays ~1 ns per element per pass, and the second pass
  * was a third of the forward time.
  */
-export function bnStats(x: Float32Array, C: number, S: number, n0: number, n1: number, mean: Float64Array, variance: Float64Array): void {
+export function finishStats(x: Float32Array, span: BnSpan, mean: Float64Array, variance: Float64Array): void {
+  const { C, S, n0, n1 } = span;
   const m = (n1 - n0) * S;
-  if (S === 1) {
-    matrixStats(x, C, n0, n1, mean, variance);
-  } else if (bnStatsInto(x, C, S, n0, n1, mean, variance)) {
-    // WebAssembly SIMD, float64 lanes holding the loop's two chains: bit-identical sums.
-  } else {
-    mean.fill(0, 0, C);
-    variance.fill(0, 0, C);
-    for (let n = n0; n < n1; n++) {
-      for (let c = 0; c < C; c++) {
-        const k = x[(n0 * C + c) * S];
-        const o = (n * C + c) * S;
-        const lim = o + S - 7;
-        let s0 = 0;
-        let s1 = 0;
-        let q0 = 0;
-        let q1 = 0;
-        let i = o;
-        for (; i < lim; i += 8) {
-          const d0 = x[i] - k;
-          const d1 = x[i + 1] - k;
-          const d2 = x[i + 2] - k;
-          const d3 = x[i + 3] - k;
-          const d4 = x[i + 4] - k;
-          const d5 = x[i + 5] - k;
-          const d6 = x[i + 6] - k;
-          const d7 = x[i + 7] - k;
-          // Even and odd values in two chains: simd.ts's kernel holds them in its two float64 lanes.
-          s0 += d0 + d2 + d4 + d6;
-          s1 += d1 + d3 + d5 + d7;
-          q0 += d0 * d0 + d2 * d2 + d4 * d4 + d6 * d6;
-          q1 += d1 * d1 + d3 * d3 + d5 * d5 + d7 * d7;
-        }
-        for (; i < o + S; i++) {
-          const d = x[i] - k;
-          s0 += d;
-          q0 += d * d;
-        }
-        mean[c] += s0 + s1;
-        variance[c] += q0 + q1;
-      }
-    }
-  }
   for (let c = 0; c < C; c++) {
     const sum = mean[c];
     const sq = variance[c];
     const mu = x[(n0 * C + c) * S] + sum / m;
     let m2 = sq - (sum * sum) / m;
-    if (!(m2 > sq * 1e-6)) m2 = channelSqDev(x, C, S, c, n0, n1, mu);
+    if (!(m2 > sq * 1e-6)) m2 = channelSqDev(x, span, c, mu);
     mean[c] = mu;
     variance[c] = m2 / m;
   }
 }
 
-/** sum((x - mean)^2) of channel c over [n0, n1): the exact second pass of the two-pass variance. */
-export function channelSqDev(x: Float32Array, C: number, S: number, c: number, n0: number, n1: number, mean: number): number {
+/** sum((x - mean)^2) of channel c over the span: the exact second pass of the two-pass variance. */
+function channelSqDev(x: Float32Array, span: BnSpan, c: number, mean: number): number {
+  const { C, S, n0, n1 } = span;
   let s = 0;
   for (let n = n0; n < n1; n++) {
     const o = (n * C + c) * S;
@@ -97,14 +100,9 @@ export function channelSqDev(x: Float32Array, C: number, S: number, c: number, n
   return s;
 }
 
-/** y = x * scale[c] + shift[c] over samples [n0, n1): BN's whole forward map once the coefficients are known. */
-export function bnAffine(x: Float32Array, y: Float32Array, C: number, S: number, n0: number, n1: number, scale: Float64Array, shift: Float64Array): void {
-  if (S === 1) {
-    matrixAffine(x, y, C, n0, n1, scale, shift);
-    return;
-  }
-  // WebAssembly SIMD in float64 lanes: the same products and sums, ~35% faster (V8 runs this loop scalar).
-  if (bnAffineInto(x, y, C, S, n0, n1, scale, shift)) return;
+/** y = f32(x * scale[c] + shift[c]) over the span, S > 1 (plane by plane, in load-8-then-store-8 blocks). */
+export function planeAffine(x: Float32Array, y: Float32Array, span: BnSpan, scale: Float64Array, shift: Float64Array): void {
+  const { C, S, n0, n1 } = span;
   for (let n = n0; n < n1; n++) {
     for (let c = 0; c < C; c++) {
       const a = scale[c];
@@ -136,26 +134,12 @@ export function bnAffine(x: Float32Array, y: Float32Array, C: number, S: number,
 }
 
 /**
- * Backward reductions over samples [n0, n1): sumDy[c] = sum(dy), sumDyXc[c] = sum(dy * (x - mean[c])).
- * With x_hat = (x - mean) * invstd, sum(dy * x_hat) = invstd * sumDyXc; using x - mean instead of a saved x_hat
- * keeps the forward from writing a second full-size buffer.
+ * sumDy[c] = sum(dy), sumDyXc[c] = sum(dy * (x - mean[c])) over the span, S > 1: four accumulators per plane by
+ * index mod 4 (the tail into the first), combined left to right.
  */
-export function bnGradSums(
-  x: Float32Array,
-  dy: Float32Array,
-  C: number,
-  S: number,
-  range: { n0: number; n1: number; mean: Float64Array },
-  sumDy: Float64Array,
-  sumDyXc: Float64Array,
-): void {
-  const { n0, n1, mean } = range;
-  if (S === 1) {
-    matrixGradSums(x, dy, C, n0, n1, mean, sumDy, sumDyXc);
-    return;
-  }
-  // WebAssembly SIMD, float64 lanes holding the same four accumulators: bit-identical sums.
-  if (bnGradSumsInto(x, dy, C, S, range, sumDy, sumDyXc)) return;
+export function planeGradSums(x: Float32Array, dy: Float32Array, span: BnSpan, mean: Float64Array, out: { sumDy: Float64Array; sumDyXc: Float64Array }): void {
+  const { C, S, n0, n1 } = span;
+  const { sumDy, sumDyXc } = out;
   sumDy.fill(0, 0, C);
   sumDyXc.fill(0, 0, C);
   for (let n = n0; n < n1; n++) {
@@ -197,29 +181,10 @@ export function bnGradSums(
   }
 }
 
-/**
- * dx = a[c] * dy + b[c] * x + k[c] over samples [n0, n1): the closed-form BN input gradient
- * gamma*invstd/m * (m*dy - sum(dy) - x_hat*sum(dy*x_hat)) with x_hat expanded to (x - mean)*invstd, i.e.
- * a = gamma*invstd, b = -a*invstd*sum(dy*x_hat)/m, k = -a*sum(dy)/m - b*mean. Eval mode is a alone (b = k = 0).
- * With `accumulate` the result is added to dx (autograd accumulation), otherwise written.
- */
-export function bnGradApply(
-  x: Float32Array,
-  dy: Float32Array,
-  dx: Float32Array,
-  C: number,
-  S: number,
-  range: { n0: number; n1: number },
-  coef: { a: Float64Array; b: Float64Array; k: Float64Array; accumulate: boolean },
-): void {
-  const { n0, n1 } = range;
+/** dx = f32(a[c] * dy + b[c] * x + k[c]) over the span, any S, written or (accumulate) added. */
+export function gradApply(x: Float32Array, dy: Float32Array, dx: Float32Array, span: BnSpan, coef: BnGradCoef & { accumulate: boolean }): void {
+  const { C, S, n0, n1 } = span;
   const { a, b, k, accumulate } = coef;
-  if (S === 1 && !accumulate) {
-    matrixGradApply(x, dy, dx, C, n0, n1, coef);
-    return;
-  }
-  // WebAssembly SIMD in float64 lanes for a written (not accumulated) gradient: bit-identical to gradPlane.
-  if (!accumulate && bnGradInto(x, dy, dx, C, S, n0, n1, coef)) return;
   for (let n = n0; n < n1; n++) {
     for (let c = 0; c < C; c++) {
       const o = (n * C + c) * S;
@@ -266,12 +231,11 @@ function gradPlane(x: Float32Array, dy: Float32Array, dx: Float32Array, o: numbe
 
 // (N, C) inputs (S = 1): a row-major matrix whose channels are columns. Four columns at a time, with their
 // coefficients and sums in locals, so a row visit touches 16 contiguous bytes and no per-channel array is
-// read or written per element. bn-matrix.ts's WebAssembly kernels replace these loops (bit-identically) where
-// they apply.
+// read or written per element.
 
-/** Column sums of x - K and (x - K)^2 (K = the column's first value) over rows [n0, n1), into mean / variance. */
-function matrixStats(x: Float32Array, C: number, n0: number, n1: number, sums: Float64Array, sqs: Float64Array): void {
-  if (matrixStatsSimd(x, C, n0, n1, sums, sqs)) return;
+/** Column sums of x - K and (x - K)^2 (K = the column's first value) over rows [n0, n1). */
+export function matrixStatsSums(x: Float32Array, span: BnSpan, sums: Float64Array, sqs: Float64Array): void {
+  const { C, n0, n1 } = span;
   let c = 0;
   for (; c + 3 < C; c += 4) {
     const b0 = n0 * C + c;
@@ -324,9 +288,9 @@ function matrixStats(x: Float32Array, C: number, n0: number, n1: number, sums: F
   }
 }
 
-/** y = scale[c] * x + shift[c] per column c over rows [n0, n1). */
-function matrixAffine(x: Float32Array, y: Float32Array, C: number, n0: number, n1: number, scale: Float64Array, shift: Float64Array): void {
-  if (matrixAffineSimd(x, y, C, n0, n1, scale, shift, null)) return;
+/** y = f32(scale[c] * x + shift[c]) per column c over rows [n0, n1). */
+export function matrixAffine(x: Float32Array, y: Float32Array, span: BnSpan, scale: Float64Array, shift: Float64Array): void {
+  const { C, n0, n1 } = span;
   let c = 0;
   for (; c + 3 < C; c += 4) {
     const a0 = scale[c];
@@ -355,9 +319,9 @@ function matrixAffine(x: Float32Array, y: Float32Array, C: number, n0: number, n
   }
 }
 
-/** dx = a[c] * dy + b[c] * x + k[c] per column c over rows [n0, n1) (written, not accumulated). */
-function matrixGradApply(x: Float32Array, dy: Float32Array, dx: Float32Array, C: number, n0: number, n1: number, coef: { a: Float64Array; b: Float64Array; k: Float64Array }): void {
-  if (matrixGradApplySimd(dy, x, dy, null, dx, { C, n0, n1 }, coef)) return;
+/** dx = f32(a[c] * dy + b[c] * x + k[c]) per column c over rows [n0, n1) (written, not accumulated). */
+export function matrixGradApply(x: Float32Array, dy: Float32Array, dx: Float32Array, span: BnSpan, coef: BnGradCoef): void {
+  const { C, n0, n1 } = span;
   const { a, b, k } = coef;
   let c = 0;
   for (; c + 3 < C; c += 4) {
@@ -397,8 +361,9 @@ function matrixGradApply(x: Float32Array, dy: Float32Array, dx: Float32Array, C:
 }
 
 /** Column sums of dy and dy * (x - mean) over rows [n0, n1). */
-function matrixGradSums(x: Float32Array, dy: Float32Array, C: number, n0: number, n1: number, mean: Float64Array, sumDy: Float64Array, sumDyXc: Float64Array): void {
-  if (matrixGradSumsSimd(dy, x, dy, null, { C, n0, n1, mean }, sumDy, sumDyXc)) return;
+export function matrixGradSums(x: Float32Array, dy: Float32Array, span: BnSpan, mean: Float64Array, out: { sumDy: Float64Array; sumDyXc: Float64Array }): void {
+  const { C, n0, n1 } = span;
+  const { sumDy, sumDyXc } = out;
   let c = 0;
   for (; c + 3 < C; c += 4) {
     const m0 = mean[c];

@@ -1,4 +1,4 @@
-// The float32x4 sigmoid as WebAssembly instructions, shared by simd.ts's sigmoid and bn-matrix.ts's fused BN + sigmoid.
+// The float32x4 sigmoid as WebAssembly instructions, shared by the activation module's sigmoid and the BatchNorm module's fused BN + sigmoid.
 import {
   Consts,
   F32X4_ABS,
@@ -20,7 +20,7 @@ import {
   uleb,
   V128_BITSELECT,
   v128Load,
-} from './asm.js';
+} from '../ts/wasm/asm.js';
 
 /** Indices of the v128 locals the sequence uses: X holds the input; the others are scratch. */
 export interface SigmoidLocals {
@@ -70,33 +70,38 @@ export function sigmoidSteps(l: SigmoidLocals, k: (v: number) => number[]): numb
   ];
 }
 
-/** Vectors of 4 per step of sigmoidInPlace: measured 2.17 -> 1.51 ns per value against 1 (2: 1.68, 3: 1.57). */
+/** Vectors of 4 per step of sigmoidLoop: measured 2.17 -> 1.51 ns per value against 1 (2: 1.68, 3: 1.57). */
 export const SIGMOID_UNROLL = 4;
-/** v128 locals sigmoidInPlace needs from `first` on, before its constants. */
+/** Values per step of sigmoidLoop: callers run whole steps only (see the activation and BatchNorm modules). */
+export const SIGMOID_STEP = 4 * SIGMOID_UNROLL;
+/** v128 locals sigmoidLoop needs from `first` on, before its constants. */
 export const SIGMOID_LOCALS = 7 * SIGMOID_UNROLL;
 
 /**
- * In place over the bytes [ptr, end) (i32 locals), rounded up to SIGMOID_UNROLL * 4 values: x = sigmoid(x), with
- * SIGMOID_UNROLL independent vectors per step. Why unrolled: the exp polynomial is one long dependency chain
- * (~90 cycles), and the CPU overlaps chains of one step better than chains of successive steps. The same
- * instructions per vector, so the same bits. Uses v128 locals first ... first + SIGMOID_LOCALS - 1; `consts`
- * registers the constants as they are used: emit its setup() after building this loop, run it before.
+ * dst = sigmoid(src) over the bytes [src, end) (i32 locals; src and dst advance; the same local for both is in
+ * place), a multiple of SIGMOID_STEP values, with SIGMOID_UNROLL independent vectors per step. Why unrolled: the
+ * exp polynomial is one long dependency chain (~90 cycles), and the CPU overlaps chains of one step better than
+ * chains of successive steps. The same instructions per vector, so the same bits. Uses v128 locals first ...
+ * first + SIGMOID_LOCALS - 1; `consts` registers the constants as they are used: emit its setup() after building
+ * this loop, run it before.
  */
-export function sigmoidInPlace(ptr: number, end: number, first: number, consts: Consts): number[] {
+export function sigmoidLoop(src: number, dst: number, end: number, first: number, consts: Consts): number[] {
   const k = (v: number) => consts.f32(v);
   const vectors = Array.from({ length: SIGMOID_UNROLL }, (_, u) => {
     const o = first + 7 * u;
     return [
-      ...localGet(ptr), ...localGet(ptr), ...v128Load(16 * u), ...localSet(o),
+      ...localGet(dst), ...localGet(src), ...v128Load(16 * u), ...localSet(o),
       ...sigmoidSteps({ X: o, T: o + 1, FX: o + 2, R: o + 3, R2: o + 4, Y: o + 5, Z: o + 6 }, k),
-      ...simd(0x0b), 2, ...uleb(16 * u), // v128.store at ptr + 16u
+      ...simd(0x0b), 2, ...uleb(16 * u), // v128.store at dst + 16u
     ];
   });
+  const advance = (p: number) => [...localGet(p), ...i32Const(SIGMOID_STEP * 4), ...I32_ADD, ...localSet(p)];
   return [
     0x02, 0x40, 0x03, 0x40, // block, loop
-    ...localGet(ptr), ...localGet(end), ...I32_GE_U, 0x0d, 1, // br_if 1: done
+    ...localGet(src), ...localGet(end), ...I32_GE_U, 0x0d, 1, // br_if 1: done
     ...vectors.flat(),
-    ...localGet(ptr), ...i32Const(16 * SIGMOID_UNROLL), ...I32_ADD, ...localSet(ptr),
+    ...advance(src),
+    ...(dst === src ? [] : advance(dst)),
     0x0c, 0, 0x0b, 0x0b, // br 0, end loop, end block
   ];
 }
