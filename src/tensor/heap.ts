@@ -44,8 +44,12 @@ interface State {
   limit: number;
   /** First byte never handed out. */
   top: number;
-  /** Free blocks' addresses per size class. */
+  /** Free blocks' addresses per size class, below the tensors' share of the heap. */
   free: number[][];
+  /** Free blocks per size class in the quarter kept for temporaries (only temporaries take these). */
+  freeHigh: number[][];
+  /** First byte of that quarter. */
+  cap: number;
   /** Size class of each live block handed out by alloc, by address. */
   live: Map<number, number>;
   /** Bytes in live blocks. */
@@ -91,6 +95,8 @@ function create(): State | null {
         // Address 0 stays unused, so that 0 is never a valid block and a null pointer shows up as such.
         top: ALIGN,
         free: [],
+        freeHigh: [],
+        cap: Math.floor((pages * PAGE * TENSOR_SHARE) / ALIGN) * ALIGN,
         live: new Map(),
         used: 0,
         overflows: 0,
@@ -141,7 +147,8 @@ function release(addr: number): void {
   if (cls === undefined) return;
   s.live.delete(addr);
   s.used -= blockBytes(cls);
-  (s.free[cls] ??= []).push(addr);
+  const lists = addr >= s.cap ? s.freeHigh : s.free;
+  (lists[cls] ??= []).push(addr);
 }
 
 function blockBytes(cls: number): number {
@@ -153,16 +160,25 @@ function blockBytes(cls: number): number {
 }
 
 /**
- * n floats in the heap, contents arbitrary (a reused block keeps old values), or null when the heap is missing or
- * full. The block returns to the heap when the view is garbage collected or handed to freeResident.
+ * The last quarter of the heap is kept for a kernel's own temporaries (the wasm GEMM's copies of operands that live
+ * outside the heap), which are freed within the call: tensors that the engine could not hand back fill at most the
+ * rest, so a kernel never loses its workspace to them. Without it a lab trial that dropped its evaluation outputs
+ * filled the heap and every later GEMM fell back to the loops, 10x slower.
  */
-export function allocResident(n: number): Float32Array | null {
+const TENSOR_SHARE = 0.75;
+
+/**
+ * n floats in the heap, contents arbitrary (a reused block keeps old values), or null when the heap is missing or
+ * full. The block returns to the heap when the view is garbage collected or handed to freeResident. `temporary`:
+ * a kernel's scratch, freed before the kernel returns; it may use the quarter kept for such blocks.
+ */
+export function allocResident(n: number, temporary = false): Float32Array | null {
   const s = heap();
   if (s === null || n <= 0) return null;
   const { cls, bytes } = sizeClass(n);
-  let addr = s.free[cls]?.pop();
+  let addr = (temporary ? s.freeHigh[cls]?.pop() : undefined) ?? s.free[cls]?.pop();
   if (addr === undefined) {
-    if (s.top + bytes > s.limit) {
+    if (s.top + bytes > (temporary ? s.limit : s.cap)) {
       s.overflows++;
       return null;
     }

@@ -84,6 +84,25 @@ describe('heap blocks', () => {
     expect(r.c.every(Number.isFinite)).toBe(true);
   });
 
+  it('keeps a quarter of the heap for kernel temporaries, which tensors cannot take', () => {
+    const out = runIsolated(
+      `import { allocResident, freeResident, heapStats } from './dist/src/tensor/heap.js';
+       const kept = [];
+       for (let v; (v = allocResident(100000)) !== null; ) kept.push(v);
+       const tensorTop = heapStats().topBytes;
+       const t = allocResident(100000, true);
+       const addr = t.byteOffset;
+       freeResident(t);
+       const again = allocResident(100000); // a tensor: must not take the temporary's block
+       console.log(JSON.stringify({ tensorTop, limit: heapStats().limitBytes, temp: addr, again: again === null }));`,
+      { BNLAB_HEAP_MB: '16' },
+    );
+    const r = JSON.parse(out) as { tensorTop: number; limit: number; temp: number; again: boolean };
+    expect(r.tensorTop).toBeLessThanOrEqual(0.75 * r.limit);
+    expect(r.temp).toBeGreaterThanOrEqual(r.tensorTop);
+    expect(r.again).toBe(true);
+  });
+
   it('an impossible tensor gives an error with its size and the limit, not a crash', () => {
     expect(() => allocUninit(2 ** 33)).toThrow(/8589934592 floats \(32768 MiB\).*of 256 MiB in use; BNLAB_HEAP_MB sets the limit/);
   });

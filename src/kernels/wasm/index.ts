@@ -17,7 +17,7 @@ const extent = (rows: number, cols: number, ld: number) => (rows === 0 || cols =
  */
 function addressOf(arr: Float32Array, floats: number, temps: Float32Array[]): number | null {
   if (isResident(arr) || floats === 0) return arr.byteOffset;
-  const t = allocResident(floats);
+  const t = allocResident(floats, true);
   if (t === null) return null;
   t.set(arr.subarray(0, floats));
   temps.push(t);

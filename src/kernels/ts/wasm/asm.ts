@@ -1,5 +1,5 @@
 // A minimal WebAssembly assembler: LEB128, the opcodes bnlab's kernels use, loop builders and a module builder.
-// Instructions are plain byte arrays, so a kernel reads as a list of named operations (see ../simd.ts).
+// Instructions are plain byte arrays, so a kernel reads as a list of named operations (see src/kernels/simd/ and src/kernels/wasm/).
 
 /** Unsigned LEB128 (WebAssembly's integer encoding). */
 export function uleb(v: number): number[] {
