@@ -7,6 +7,7 @@
 import type { BackendName } from '../src/kernels/kernels.js';
 import { backendInfo, kernels, setBackend } from '../src/kernels/select.js';
 import { workloads } from './workloads.js';
+import { peakRun } from './peak.js';
 
 const out = (obj: unknown): void => void process.stdout.write(JSON.stringify(obj) + '\n');
 
@@ -28,27 +29,11 @@ async function main(argv: string[]): Promise<void> {
     return out({ error: (err as Error).message.split('\n')[0] });
   }
   const info = backendInfo();
-  const baselineKb = process.resourceUsage().maxRSS;
-  const baselineRssKb = Math.round(process.memoryUsage().rss / 1024);
-  const step = w.setup();
-  const t0 = performance.now();
-  let n = 0;
-  let mid: { kb: number; iters: number } | null = null;
-  while (n < iters && (n < 20 || performance.now() - t0 < maxMs)) {
-    step();
-    n++;
-    // Halfway (by iterations or by the time cap): a peak well above this one means memory still grows.
-    if (!mid && n >= 10 && (n >= iters / 2 || performance.now() - t0 >= maxMs / 2)) mid = { kb: process.resourceUsage().maxRSS, iters: n };
-    // As an async training loop (a data loader, progress output) lets the event loop turn: finalizers and
-    // timers run there, as they do between the timing reps of run.ts.
-    await new Promise((res) => setImmediate(res));
-  }
-  const ms = performance.now() - t0;
+  const run = await peakRun(() => w.setup(), iters, maxMs);
   const mu = process.memoryUsage();
   out({
     id, side: 'bnlab', backend: info.name, description: info.description, threads: info.threads,
-    baseline_kb: baselineKb, baseline_rss_kb: baselineRssKb, peak_kb: process.resourceUsage().maxRSS, iters: n, ms,
-    mid_kb: mid?.kb ?? null, mid_iters: mid?.iters ?? null,
+    ...run,
     end_rss_kb: Math.round(mu.rss / 1024), end_heap_used_kb: Math.round(mu.heapUsed / 1024),
     end_array_buffers_kb: Math.round(mu.arrayBuffers / 1024),
   });

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type * as TfCore from '@tensorflow/tfjs-core';
 import type * as TfLayers from '@tensorflow/tfjs-layers';
+import { peakRun } from './peak.js';
 
 type Tf = typeof TfCore;
 type Tfl = typeof TfLayers;
@@ -160,19 +161,8 @@ async function serve(tf: Tf, tfl: Tfl, info: Record<string, unknown>): Promise<v
 
 /** Peak RSS of `iters` iterations (stopping early past maxMs once 20 have run), against the baseline after loading. */
 async function memory(tf: Tf, tfl: Tfl, info: Record<string, unknown>, id: string, iters: number, maxMs: number): Promise<void> {
-  const baselineKb = process.resourceUsage().maxRSS;
-  const baselineRssKb = Math.round(process.memoryUsage().rss / 1024);
-  const step = build(tf, tfl, id);
-  const t0 = performance.now();
-  let n = 0;
-  let mid: { kb: number; iters: number } | null = null;
-  while (n < iters && (n < 20 || performance.now() - t0 < maxMs)) {
-    step();
-    n++;
-    if (!mid && n >= 10 && (n >= iters / 2 || performance.now() - t0 >= maxMs / 2)) mid = { kb: process.resourceUsage().maxRSS, iters: n };
-    await new Promise((res) => setImmediate(res)); // the event loop turns between steps, as in rss.ts
-  }
-  out({ id, side: 'tfjs', ...info, baseline_kb: baselineKb, baseline_rss_kb: baselineRssKb, peak_kb: process.resourceUsage().maxRSS, mid_kb: mid?.kb ?? null, mid_iters: mid?.iters ?? null, iters: n, ms: performance.now() - t0, tensors: tf.memory().numTensors });
+  const run = await peakRun(() => build(tf, tfl, id), iters, maxMs);
+  out({ id, side: 'tfjs', ...info, ...run, tensors: tf.memory().numTensors });
 }
 
 async function main(argv: string[]): Promise<void> {
