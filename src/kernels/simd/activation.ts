@@ -26,7 +26,7 @@ import {
   localGet,
   localSet,
   v128Store64Lane0,
-} from '../ts/wasm/asm.js';
+} from '../wasm/asm.js';
 import { CHUNK, END_FUNCTION, endAt, forPtr, instantiateOnHeap, loadF64, scratchRegions, staged } from './build.js';
 import { SIGMOID_LOCALS, SIGMOID_STEP, sigmoidLoop } from './sigmoid.js';
 import { allocStatic } from '../../tensor/heap.js';

@@ -42,7 +42,7 @@ import {
   uleb,
   v128Load,
   type WasmFunction,
-} from '../ts/wasm/asm.js';
+} from '../wasm/asm.js';
 import {
   CHUNK,
   END_FUNCTION,

@@ -21,7 +21,7 @@ import {
   v128Load64Zero,
   v128Store64Lane0,
   type WasmFunction,
-} from '../ts/wasm/asm.js';
+} from '../wasm/asm.js';
 import { allocStatic, heapMemory, isResident } from '../../tensor/heap.js';
 import { simdAllowed } from '../simd-switch.js';
 

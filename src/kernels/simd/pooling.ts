@@ -26,7 +26,7 @@ import {
   simd,
   uleb,
   v128Load,
-} from '../ts/wasm/asm.js';
+} from '../wasm/asm.js';
 import { CHUNK, END_FUNCTION, I32_AND, allResident, instantiateOnHeap, scratchRegions, v128Store32Lane, v128Store64Lane, type HeapViews } from './build.js';
 
 const V128_STORE_AT = (offset: number) => [...simd(0x0b), 2, ...uleb(offset)];

@@ -20,7 +20,7 @@ import {
   uleb,
   V128_BITSELECT,
   v128Load,
-} from '../ts/wasm/asm.js';
+} from '../wasm/asm.js';
 
 /** Indices of the v128 locals the sequence uses: X holds the input; the others are scratch. */
 export interface SigmoidLocals {

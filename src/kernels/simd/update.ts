@@ -1,5 +1,5 @@
 // The WebAssembly SIMD optimizer update on the heap: y = f32(y + alpha x) in float64 lanes, bit-identical to the loop.
-import { F32X4_DEMOTE_F64X2_ZERO, F64, F64X2_ADD, F64X2_MUL, F64X2_SPLAT, I32, V128, localGet, localSet, v128Store64Lane0 } from '../ts/wasm/asm.js';
+import { F32X4_DEMOTE_F64X2_ZERO, F64, F64X2_ADD, F64X2_MUL, F64X2_SPLAT, I32, V128, localGet, localSet, v128Store64Lane0 } from '../wasm/asm.js';
 import { CHUNK, END_FUNCTION, endAt, forPtr, instantiateOnHeap, loadF64, scratchRegions, staged } from './build.js';
 
 /**

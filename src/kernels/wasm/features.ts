@@ -1,5 +1,5 @@
 // Feature probes for the WebAssembly kernels: SIMD, and relaxed SIMD's f32x4.relaxed_madd (enabled by flag on Node 20).
-import { buildModule, F32X4_RELAXED_MADD, localGet, simd, V128 } from '../ts/wasm/asm.js';
+import { buildModule, F32X4_RELAXED_MADD, localGet, simd, V128 } from './asm.js';
 
 const DROP = [0x1a];
 

@@ -2,7 +2,7 @@
 import {
   BLOCK, br, brIf, ELSE, END, F32, I32, I32_ADD, I32_GE_U, I32_LT_U, I32_MUL, I32_SHL, i32Const, IF, localGet, localSet, LOOP, SELECT, V128,
   type WasmFunction,
-} from '../ts/wasm/asm.js';
+} from './asm.js';
 
 /** A function's parameters and locals: locals are numbered after the parameters in the order they are asked for. */
 export class Frame {

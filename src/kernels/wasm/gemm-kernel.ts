@@ -2,7 +2,7 @@
 import {
   F32, F32_ADD, F32_EQ, F32_MUL, F32_NE, f32Const, f32Load, f32Store, F32X4_ADD, F32X4_MUL, F32X4_RELAXED_MADD, F32X4_SPLAT, I32,
   i32Const, IF, ELSE, END, simd, v128Load, v128Load32Splat, v128Store,
-} from '../ts/wasm/asm.js';
+} from './asm.js';
 import { doWhileBelow, floats, forRange, Frame, get, ifElse, ifF32, inc, incBy, plus, set, times, whileBelow } from './gemm-frame.js';
 
 /** bet == 0 (f32 local). */

@@ -2,7 +2,7 @@
 import {
   buildModule, call, F32, f32Const, F32_EQ, I32, I32_ADD, I32_DIV_U, I32_SUB, I32_EQZ, I32_LE_U, I32_AND, I32_OR, i32Const, RETURN, SELECT,
   type ImportedMemory,
-} from '../ts/wasm/asm.js';
+} from './asm.js';
 import { floats, forRange, Frame, get, ifElse, inc, minU, plus, set, times } from './gemm-frame.js';
 import { edgeFunction, NR, scaleFunction, tileFunction } from './gemm-kernel.js';
 import { packFunction } from './gemm-pack.js';

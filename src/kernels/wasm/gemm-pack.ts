@@ -1,7 +1,7 @@
 // Packing for the SGEMM: a block of op(A) or op(B) copied into panels of w rows, k-major and zero-padded.
 import {
   f32Const, f32Load, f32Store, I32, I32_ADD, I32_AND, I32_EQ, I32_LE_U, I32_LT_U, I32_SHL, i32Const, shuffle, v128Load, v128Store,
-} from '../ts/wasm/asm.js';
+} from './asm.js';
 import { floats, forRange, Frame, get, ifElse, inc, incBy, plus, set, times, whileBelow } from './gemm-frame.js';
 
 /**

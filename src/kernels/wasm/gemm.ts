@@ -5,7 +5,7 @@
 // gemm-kernel.ts and gemm-pack.ts (no toolchain, no binary blob) and works on byte addresses in the memory it
 // imports, so tensors living in that memory are multiplied in place. The whole product, packing included, runs in
 // WebAssembly; this file compiles it, warms it up and wraps the call.
-import type { ImportedMemory } from '../ts/wasm/asm.js';
+import type { ImportedMemory } from './asm.js';
 import { relaxedSimdSupported, simdSupported } from './features.js';
 import { gemmModuleBytes, type GemmShape, workLayout } from './gemm-module.js';
 
