@@ -1,4 +1,4 @@
-// bnlab's public API: tensors, autograd, ops, modules, initializers, optimizers, kernels and data.
+// bnlab's public API: tensors, autograd, ops, modules, initializers, optimizers, kernels, data and weights io.
 export { Tensor, numel } from './tensor/tensor.js';
 export { tensor, zeros, ones, full, arange, randn, rand } from './tensor/create.js';
 export { Rng, manualSeed, getRng } from './tensor/rng.js';
@@ -12,3 +12,4 @@ export { kernels, setBackend, backendInfo, availableBackends } from './kernels/s
 export * from './data/index.js';
 export * from './ops/norm/index.js';
 export * from './nn/norm/index.js';
+export * from './io/index.js';

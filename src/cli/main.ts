@@ -7,6 +7,7 @@ import { registerDemo } from './demo.js';
 import { registerDatasets } from './datasets.js';
 import { registerList, registerRun, registerStudy } from './run.js';
 import { registerReport } from './report.js';
+import { registerEval, registerExport, registerInspect } from './weights.js';
 
 const program = new Command();
 program
@@ -22,6 +23,9 @@ registerRun(program);
 registerStudy(program);
 registerList(program);
 registerReport(program);
+registerInspect(program);
+registerExport(program);
+registerEval(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -26,6 +26,7 @@ interface RunFlags {
   report: boolean;
   progress?: string;
   only?: string;
+  saveWeights?: boolean;
 }
 
 const PROGRESS_MODES: readonly ProgressMode[] = ['auto', 'bar', 'plain', 'silent'];
@@ -76,6 +77,7 @@ function runnerOptions(f: RunFlags): RunnerOptions {
     threads: positiveIntFlag('--threads', f.threads),
     progress: createProgress(mode),
     command: `bnlab ${process.argv.slice(2).join(' ')}`,
+    saveWeights: f.saveWeights ?? false,
   };
 }
 
@@ -114,6 +116,7 @@ function addRunOptions(cmd: Command): Command {
     .option('--out <dir>', 'output directory (default runs/<name>-<time>)')
     .option('--resume <dir>', 'continue a killed run from its journal, without repeating finished trials')
     .option('--no-report', 'skip writing the report')
+    .option('--save-weights', "keep each trial's final model as trials/<trial>/model.safetensors + model.json (fig1, lr, regularization)")
     .option('--progress <mode>', 'auto (bar on a terminal, lines otherwise), bar, plain or silent');
 }
 

@@ -3,6 +3,8 @@ import type { z } from 'zod';
 import type { Dataset } from '../data/dataset.js';
 import type { LoadOptions } from '../data/registry.js';
 import type { Finding, Trial } from './results.js';
+import type { Module } from '../nn/module.js';
+import type { MlpSpec } from './models.js';
 
 /** One unit of work: an arm, a seed and grid values. Runs alone, possibly in a worker thread. */
 export interface TrialSpec {
@@ -21,6 +23,11 @@ export interface TrialContext {
   dataset(): Dataset;
   /** Progress inside the trial: `done` of `total` units (steps). Cheap; call as often as you like. */
   progress(done: number, total: number): void;
+  /**
+   * Present when the run keeps weights (`bnlab run --save-weights`): a trial hands over its final model and the
+   * spec it was built from, and the runner saves model.safetensors + model.json in the trial's folder.
+   */
+  keepModel?(model: Module, arch: { spec: MlpSpec; inputShape: number[] }): void;
 }
 
 /** Fields every experiment config has. */

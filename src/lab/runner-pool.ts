@@ -15,6 +15,8 @@ export interface Task {
   exp: Experiment<BaseConfig>;
   config: BaseConfig;
   spec: TrialSpec;
+  /** The run directory when the run keeps each trial's weights (--save-weights). */
+  weightsDir?: string;
 }
 
 /** Callbacks of a pool run. `done` is called in this thread, so it may write the journal synchronously. */
@@ -38,7 +40,7 @@ export function workerScript(): string {
 export async function runInline(tasks: Task[], threads: number, ev: TaskEvents): Promise<void> {
   kernels().setThreads(threads);
   for (const task of tasks) {
-    const trial = executeTrial(task.exp, task.spec, task.config, (f) => ev.progress(task, f));
+    const trial = executeTrial(task.exp, task.spec, task.config, (f) => ev.progress(task, f), task.weightsDir);
     ev.done(task, trial);
     await new Promise((r) => setImmediate(r));
   }
@@ -79,7 +81,7 @@ export async function runWorkers(tasks: Task[], jobs: number, threads: number, e
         }
         const task = tasks[next++];
         current.task = task;
-        w.postMessage({ type: 'trial', experiment: task.exp.name, config: task.config, spec: task.spec } satisfies TrialRequest);
+        w.postMessage({ type: 'trial', experiment: task.exp.name, config: task.config, spec: task.spec, weightsDir: task.weightsDir } satisfies TrialRequest);
       };
       for (let i = 0; i < n; i++) {
         const w = new Worker(script, { workerData: { threads } satisfies WorkerInit });

@@ -3,6 +3,8 @@ import { loadDataset, type Dataset, type DatasetName, type LoadOptions } from '.
 import { NonFiniteError } from '../tensor/errors.js';
 import type { BaseConfig, Experiment, TrialSpec } from './experiment.js';
 import type { Trial } from './results.js';
+import { join } from 'node:path';
+import { TRIALS_DIR, saveTrialModel, trialDirName } from './saved-model.js';
 
 // One dataset per (name, options) per thread: trials of a run share it read-only, so it is loaded once.
 const datasets = new Map<string, Dataset>();
@@ -22,14 +24,19 @@ export function datasetFor<C extends BaseConfig>(exp: Experiment<C>, config: C):
 /**
  * Runs `spec` and returns the full Trial record. A NonFiniteError escaping the experiment counts as a
  * divergence (step unknown) rather than a crash; any other error is a bug or bad input and propagates.
+ * With `weightsDir` (a run directory) the trial's kept model goes to <weightsDir>/trials/<trial>/.
  */
-export function executeTrial<C extends BaseConfig>(exp: Experiment<C>, spec: TrialSpec, config: C, onProgress: (fraction: number) => void): Trial {
+export function executeTrial<C extends BaseConfig>(exp: Experiment<C>, spec: TrialSpec, config: C, onProgress: (fraction: number) => void, weightsDir?: string): Trial {
   const t0 = performance.now();
   let out: ReturnType<Experiment<C>['runTrial']>;
   try {
     out = exp.runTrial(spec, config, {
       dataset: () => datasetFor(exp, config),
       progress: (done, total) => onProgress(total > 0 ? done / total : 0),
+      keepModel: weightsDir === undefined ? undefined : (model, arch) => {
+        const info = { kind: 'mlp' as const, ...arch, experiment: exp.name, trial: spec.id, dataset: config.dataset };
+        saveTrialModel(join(weightsDir, TRIALS_DIR, trialDirName(spec.id)), model, info);
+      },
     });
   } catch (e) {
     if (!(e instanceof NonFiniteError)) throw e;

@@ -12,6 +12,8 @@ export interface TrialRequest {
   experiment: string;
   config: BaseConfig;
   spec: TrialSpec;
+  /** Save the trial's model under this run directory (--save-weights). */
+  weightsDir?: string;
 }
 
 /** worker -> main. */
@@ -45,7 +47,7 @@ function main(): void {
         if (now - last < PROGRESS_EVERY_MS) return;
         last = now;
         port.postMessage({ type: 'progress', id: spec.id, fraction } satisfies WorkerMessage);
-      });
+      }, req.weightsDir);
       port.postMessage({ type: 'done', id: spec.id, trial } satisfies WorkerMessage);
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));

@@ -24,6 +24,8 @@ export interface RunnerOptions {
   progress?: ProgressSink;
   /** The command line, recorded in results.json. */
   command?: string;
+  /** Keep each trial's final model as trials/<trial>/model.safetensors + model.json in the run directory. */
+  saveWeights?: boolean;
 }
 
 /** What a finished run produced. */
@@ -199,7 +201,7 @@ async function execute(runs: Prepared[], label: string, opts: RunnerOptions): Pr
   const tasks: Task[] = [];
   for (const p of runs) {
     for (const spec of p.pending) {
-      const task = { exp: p.exp, config: p.config, spec };
+      const task: Task = { exp: p.exp, config: p.config, spec, weightsDir: opts.saveWeights ? p.dir : undefined };
       ownerOf.set(task, p);
       tasks.push(task);
     }

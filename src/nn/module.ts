@@ -128,10 +128,11 @@ export abstract class Module {
 
   /**
    * Copies values into the existing parameters and buffers (in place, so references stay valid).
-   * With strict (default) missing and unexpected keys are errors; shapes must always match.
+   * With strict (default) missing and unexpected keys are errors naming them; with `{ strict: false }` they are
+   * skipped and returned (as PyTorch's missing_keys / unexpected_keys). Shapes must always match.
    * Nothing is changed unless every entry checks out.
    */
-  loadStateDict(sd: Record<string, StateValue>, opts: { strict?: boolean } = {}): void {
+  loadStateDict(sd: Record<string, StateValue>, opts: { strict?: boolean } = {}): { missing: string[]; unexpected: string[] } {
     if (sd === null || typeof sd !== 'object') throw new ArgumentError(`loadStateDict: expected an object of tensors, got ${String(sd)}`);
     const strict = opts.strict ?? true;
     const own = new Map<string, Tensor>([...this.namedParameters(), ...this.namedBuffers()]);
@@ -154,6 +155,7 @@ export abstract class Module {
       staged.push([target, data]);
     }
     for (const [t, d] of staged) t.data.set(d);
+    return { missing, unexpected };
   }
 }
 

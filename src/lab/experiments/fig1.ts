@@ -4,8 +4,8 @@ import { noGrad } from '../../autograd/grad-mode.js';
 import type { Dataset } from '../../data/dataset.js';
 import type { Module } from '../../nn/module.js';
 import { Tensor } from '../../tensor/tensor.js';
-import { trialId, type BaseConfig, type Experiment, type TrialOutput, type TrialSpec } from '../experiment.js';
-import { buildMlp, type Tap } from '../models.js';
+import { trialId, type BaseConfig, type Experiment, type TrialContext, type TrialOutput, type TrialSpec } from '../experiment.js';
+import { buildMlp, type MlpSpec, type Tap } from '../models.js';
 import type { Finding, Series, Trial, Verdict } from '../results.js';
 import { meanCI, percentile, type MeanCI } from '../stats.js';
 import { stepsToReach, trainClassifier } from '../train.js';
@@ -114,13 +114,11 @@ function probeBatch(data: Dataset, n: number): Tensor {
   return new Tensor(data.test.x.slice(0, m * f), [m, ...data.inputShape]);
 }
 
-function runTrial(spec: TrialSpec, c: Fig1Config, ctx: { dataset(): Dataset; progress(done: number, total: number): void }): TrialOutput {
+function runTrial(spec: TrialSpec, c: Fig1Config, ctx: TrialContext): TrialOutput {
   const data = ctx.dataset();
   const inputs = data.inputShape.reduce((a, b) => a * b, 1);
-  const { model, taps } = buildMlp(
-    { inputs, hidden: c.hidden, classes: data.classes.length, activation: 'sigmoid', norm: spec.arm === 'bn' ? 'bn' : 'none', init: { kind: 'normal', std: c.initStd } },
-    spec.seed,
-  );
+  const mlp: MlpSpec = { inputs, hidden: c.hidden, classes: data.classes.length, activation: 'sigmoid', norm: spec.arm === 'bn' ? 'bn' : 'none', init: { kind: 'normal', std: c.initStd } };
+  const { model, taps } = buildMlp(mlp, spec.seed);
   const tap = taps[taps.length - 1];
   const probe = probeBatch(data, c.probeSamples);
   const pct: Series[][] = Array.from({ length: c.probeUnits }, () => QS.map(() => [] as Series));
@@ -137,6 +135,7 @@ function runTrial(spec: TrialSpec, c: Fig1Config, ctx: { dataset(): Dataset; pro
       p.forEach((qs, u) => qs.forEach((v, k) => pct[u][k].push([step, v])));
     },
   });
+  ctx.keepModel?.(model, { spec: mlp, inputShape: data.inputShape });
   const curves: Record<string, Series> = { testAccuracy: r.curves.testAccuracy, trainLoss: r.curves.trainLoss, testLoss: r.curves.testLoss };
   pct.forEach((qs, u) => qs.forEach((s, k) => (curves[`unit${u}.p${QS[k]}`] = s)));
   const drift = driftOf(curves, c.probeUnits);

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Experiment, TrialSpec } from '../experiment.js';
 import { trialId } from '../experiment.js';
 import type { Finding, Trial, Verdict } from '../results.js';
-import { buildMlp } from '../models.js';
+import { buildMlp, type MlpSpec } from '../models.js';
 import { trainClassifier, stepsToReach } from '../train.js';
 import type { MeanCI } from '../stats.js';
 import { baseFields, fields, inputSize, chanceOf, metricCI, fmtPct, fmtSteps, fmtNum, fmtInt, seedsText, round, finitePoints, l2norm, trainOptionsOf } from './mlp-common.js';
@@ -284,10 +284,8 @@ export const lr: Experiment<LrConfig> = {
     const data = ctx.dataset();
     const lr = spec.params.lr as number;
     const relUpdate: [number, number][] = [];
-    const { model, linears } = buildMlp(
-      { inputs: inputSize(data), hidden: config.hidden, classes: data.classes.length, activation: config.activation, norm: spec.arm === 'bn' ? 'bn' : 'none', init: { kind: 'default' } },
-      spec.seed,
-    );
+    const mlp: MlpSpec = { inputs: inputSize(data), hidden: config.hidden, classes: data.classes.length, activation: config.activation, norm: spec.arm === 'bn' ? 'bn' : 'none', init: { kind: 'default' } };
+    const { model, linears } = buildMlp(mlp, spec.seed);
     const r = trainClassifier(model, data, {
       ...trainOptionsOf({ ...config, lr }, spec.seed, ctx.progress),
       // The first layer's relative step lr * |g| / |W|: BN's effective learning rate depends on the weights' scale.
@@ -298,6 +296,7 @@ export const lr: Experiment<LrConfig> = {
         if (Number.isFinite(u)) relUpdate.push([step, u]);
       },
     });
+    ctx.keepModel?.(model, { spec: mlp, inputShape: data.inputShape });
     const acc = r.curves.testAccuracy;
     const lastLoss = r.curves.trainLoss[r.curves.trainLoss.length - 1];
     return {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Experiment, TrialSpec } from '../experiment.js';
 import { trialId } from '../experiment.js';
 import type { Finding, Trial, Verdict } from '../results.js';
-import { buildMlp } from '../models.js';
+import { buildMlp, type MlpSpec } from '../models.js';
 import { trainClassifier } from '../train.js';
 import type { MeanCI } from '../stats.js';
 import { baseFields, fields, metricCI, fmtPct, seedsText, round, finitePoints, inputSize, trainOptionsOf } from './mlp-common.js';
@@ -157,16 +157,15 @@ export const regularization: Experiment<RegularizationConfig> = {
     const bn = spec.arm.startsWith('bn');
     const drop = spec.arm.endsWith('+dropout');
     const subset = Math.min(config.trainSubset, data.train.n);
-    const { model } = buildMlp(
-      { inputs: inputSize(data), hidden: config.hidden, classes: data.classes.length, activation: config.activation, norm: bn ? 'bn' : 'none', init: { kind: 'default' }, dropout: drop ? config.dropout : 0 },
-      spec.seed,
-    );
+    const mlp: MlpSpec = { inputs: inputSize(data), hidden: config.hidden, classes: data.classes.length, activation: config.activation, norm: bn ? 'bn' : 'none', init: { kind: 'default' }, dropout: drop ? config.dropout : 0 };
+    const { model } = buildMlp(mlp, spec.seed);
     const r = trainClassifier(model, data, {
       ...trainOptionsOf(config, spec.seed, ctx.progress),
       // Train accuracy over the whole subset (in eval mode, as test accuracy), so the gap compares like with like.
       trainEvalSamples: subset,
       trainSubset: subset,
     });
+    ctx.keepModel?.(model, { spec: mlp, inputShape: data.inputShape });
     const test = r.curves.testAccuracy;
     const train = r.curves.trainAccuracy;
     const gapCurve: [number, number][] = train.map(([s, a], i) => [s, a - (test[i]?.[1] ?? NaN)]);
