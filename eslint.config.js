@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'runs/**', 'test/fixtures/**', '.cache/**'] },
+  { ignores: ['dist/**', 'web/dist/**', 'node_modules/**', 'runs/**', 'test/fixtures/**', '.cache/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -13,7 +13,7 @@ import { mul } from '../ops/elementwise.js';
 
 export type ActivationName = 'sigmoid' | 'tanh' | 'relu';
 
-/** Normalization after each hidden Linear (before the activation, as the paper). */
+/** Normalization of each hidden layer: after its Linear, before the activation (as the paper) unless MlpSpec.position says 'after'. */
 export type NormKind = 'none' | 'bn' | 'ghost' | 'renorm' | 'layer' | 'group' | 'noisy-bn';
 
 /** How hidden and output weights are drawn. 'default' is PyTorch's Linear init. */
@@ -30,6 +30,19 @@ export interface MlpSpec {
   dropout?: number;
   /** BN momentum (PyTorch convention, weight of the new batch; null = cumulative average). */
   momentum?: number | null;
+  /** BN eps (bn, ghost, renorm, noisy-bn); default 1e-5. */
+  eps?: number;
+  /**
+   * Where the normalization sits: 'before' the activation (default, the paper's Linear -> BN -> act) or 'after' it
+   * (Linear -> act -> BN, a common variant). After the activation the Linear keeps its bias: BN's beta comes too late
+   * to replace it.
+   */
+  position?: 'before' | 'after';
+  /**
+   * When set, dropout layer i draws its masks from Rng(dropoutSeed + i) instead of a fork of the model's stream,
+   * so two models that differ only in normalization drop the same units at every step.
+   */
+  dropoutSeed?: number;
   /** Ghost BN virtual batch size (norm 'ghost'). */
   virtualBatchSize?: number;
   /** Batch Renorm limits (norm 'renorm'); schedules live in the trial. */
@@ -126,21 +139,22 @@ function activation(name: ActivationName): Module {
 
 function normLayer(spec: MlpSpec, width: number, rng: Rng): Module[] {
   const momentum = spec.momentum === undefined ? 0.1 : spec.momentum;
+  const eps = spec.eps;
   switch (spec.norm) {
     case 'none':
       return [];
     case 'bn':
-      return [new BatchNorm1d(width, { momentum })];
+      return [new BatchNorm1d(width, { momentum, eps })];
     case 'ghost':
-      return [new BatchNorm1d(width, { momentum, virtualBatchSize: spec.virtualBatchSize ?? 16 })];
+      return [new BatchNorm1d(width, { momentum, eps, virtualBatchSize: spec.virtualBatchSize ?? 16 })];
     case 'renorm':
-      return [new BatchRenorm1d(width, { momentum, rMax: spec.rMax ?? 3, dMax: spec.dMax ?? 5 })];
+      return [new BatchRenorm1d(width, { momentum, eps, rMax: spec.rMax ?? 3, dMax: spec.dMax ?? 5 })];
     case 'layer':
       return [new LayerNorm([width])];
     case 'group':
       return [new GroupNorm(spec.groups ?? 4, width)];
     case 'noisy-bn':
-      return [new BatchNorm1d(width, { momentum }), new DistributionNoise(width, spec.noise?.shift ?? 1, spec.noise?.scale ?? 1, rng.fork())];
+      return [new BatchNorm1d(width, { momentum, eps }), new DistributionNoise(width, spec.noise?.shift ?? 1, spec.noise?.scale ?? 1, rng.fork())];
     default: {
       const never: never = spec.norm;
       throw new ArgumentError(`unknown norm '${String(never)}'`);
@@ -171,7 +185,8 @@ function initLinear(l: Linear, spec: InitSpec, act: ActivationName, rng: Rng): v
 }
 
 /**
- * Flatten -> inputs -> [Linear -> norm -> Tap -> activation -> dropout] x hidden -> Linear(classes).
+ * Flatten -> inputs -> [Linear -> norm -> Tap -> activation -> dropout] x hidden -> Linear(classes)
+ * (with position 'after': [Linear -> Tap -> activation -> norm -> dropout]).
  * The leading Flatten lets image batches (N, 1, 28, 28) reach the first Linear; it is a view (no copy)
  * and a no-op on (N, inputs). With a normalization the hidden Linear has no bias (beta replaces it, as the paper notes).
  * All randomness comes from `seed`, so a trial is reproducible.
@@ -182,19 +197,24 @@ export function buildMlp(spec: MlpSpec, seed: number): BuiltMlp {
   const linears: Linear[] = [];
   const norms: Module[] = [];
   const taps: Tap[] = [];
+  const after = spec.position === 'after';
   let width = spec.inputs;
-  for (const h of spec.hidden) {
-    const lin = new Linear(width, h, { bias: spec.norm === 'none', rng });
+  for (const [i, h] of spec.hidden.entries()) {
+    const lin = new Linear(width, h, { bias: spec.norm === 'none' || after, rng });
     initLinear(lin, spec.init, spec.activation, rng);
     linears.push(lin);
     layers.push(lin);
     const ns = normLayer(spec, h, rng);
     norms.push(...ns);
-    layers.push(...ns);
+    if (!after) layers.push(...ns);
     const tap = new Tap();
     taps.push(tap);
     layers.push(tap, activation(spec.activation));
-    if (spec.dropout && spec.dropout > 0) layers.push(new Dropout(spec.dropout, { rng: rng.fork() }));
+    if (after) layers.push(...ns);
+    if (spec.dropout && spec.dropout > 0) {
+      const dropRng = spec.dropoutSeed === undefined ? rng.fork() : new Rng(spec.dropoutSeed + i);
+      layers.push(new Dropout(spec.dropout, { rng: dropRng }));
+    }
     width = h;
   }
   const out = new Linear(width, spec.classes, { rng });

@@ -13,7 +13,8 @@ function scriptJson(v: unknown): string {
   return JSON.stringify(v).replace(/</g, '\\u003c');
 }
 
-const VERDICT_COLORS: Record<Verdict, string> = {
+/** Badge colour of each verdict (the browser lab uses the same). */
+export const VERDICT_COLORS: Record<Verdict, string> = {
   supported: '#2e7d32',
   contradicted: '#c62828',
   mixed: '#ef6c00',
