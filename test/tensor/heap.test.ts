@@ -84,6 +84,24 @@ describe('heap blocks', () => {
     expect(r.c.every(Number.isFinite)).toBe(true);
   });
 
+  it('a synchronous loop dropping its outputs takes at most 64 MiB of fresh pages, then JavaScript arrays', () => {
+    const out = runIsolated(
+      `import { zeros } from './dist/src/tensor/create.js';
+       import { heapStats, isResident } from './dist/src/tensor/heap.js';
+       let last;
+       for (let i = 0; i < 12; i++) last = zeros([2 ** 22]); // 16 MiB each, dropped at once; no event-loop turn
+       const s = heapStats();
+       console.log(JSON.stringify({ top: s.topBytes, overflows: s.overflows, resident: isResident(last.data), zero: last.data[12345] }));`,
+      {},
+    );
+    const r = JSON.parse(out) as { top: number; overflows: number; resident: boolean; zero: number };
+    // 12 x 16 MiB would fill 192 MiB of fresh pages; the budget stops it at 64 MiB (plus kernels' static scratch).
+    expect(r.top).toBeLessThan(72 * 2 ** 20);
+    expect(r.overflows).toBeGreaterThanOrEqual(8);
+    expect(r.resident).toBe(false);
+    expect(r.zero).toBe(0);
+  });
+
   it('keeps a quarter of the heap for kernel temporaries, which tensors cannot take', () => {
     const out = runIsolated(
       `import { allocResident, freeResident, heapStats } from './dist/src/tensor/heap.js';
