@@ -1,5 +1,6 @@
 // Test arrays for the kernel families: the same values in the WebAssembly heap (kernels run in place) or in a plain array (the copy path).
-import { allocResident, heapMemory, isResident } from '../../src/tensor/heap.js';
+import { afterEach } from 'vitest';
+import { allocResident, freeResident, heapMemory, isResident } from '../../src/tensor/heap.js';
 import { simdAllowed } from '../../src/kernels/simd-switch.js';
 
 /** Where an operand lives: 'heap' (used in place by the SIMD kernels) or 'js' (copied through their scratch). */
@@ -9,11 +10,26 @@ export const PLACES: Place[] = ['heap', 'js'];
 /** Whether SIMD families are expected to load here (not under BNLAB_SIMD=0, and a heap exists). */
 export const simdExpected = simdAllowed() && heapMemory() !== null;
 
-/** A copy of a in the heap or in a plain array. */
+/**
+ * Blocks this helper took, handed back after each test of the file that imports it. They are taken as temporaries
+ * (which the heap's fresh-page budget for tensors does not limit): one test allocates up to ~100 MB synchronously.
+ */
+const placed: Float32Array[] = [];
+afterEach(() => {
+  for (const b of placed.splice(0)) freeResident(b);
+});
+
+function take(n: number): Float32Array {
+  const r = allocResident(Math.max(1, n), true);
+  if (r === null) throw new Error('test: the heap refused an allocation');
+  placed.push(r);
+  return r;
+}
+
+/** A copy of a in the heap or in a plain array (heap copies live until the end of the current test). */
 export function place(a: Float32Array, where: Place): Float32Array {
   if (where === 'js') return a.slice();
-  const r = allocResident(Math.max(1, a.length));
-  if (r === null) throw new Error('test: the heap refused an allocation');
+  const r = take(a.length);
   const v = r.subarray(0, a.length);
   v.set(a);
   return v;
@@ -22,7 +38,7 @@ export function place(a: Float32Array, where: Place): Float32Array {
 /** An Int32Array of n in the heap (its float storage kept alive by the returned pair) or in a plain array. */
 export function placeInt(n: number, where: Place): { arr: Int32Array; keep: Float32Array | null } {
   if (where === 'js') return { arr: new Int32Array(n), keep: null };
-  const r = allocResident(Math.max(1, n))!;
+  const r = take(n);
   return { arr: new Int32Array(r.buffer, r.byteOffset, n), keep: r };
 }
 

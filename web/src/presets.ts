@@ -31,8 +31,8 @@ export const PRESETS: Preset[] = [
   {
     id: 'default',
     title: '2-D: a small net with and without BN',
-    claim: 'Two equal 4 x 8 ReLU nets on the circle, BN before each activation on the right: BN reaches a good boundary first, and its batch and running statistics move.',
-    later: 'With batches of 10, BN\'s training loss stays noisier (10 samples\' statistics); Bjorck et al. 2018: BN\'s gain comes mainly from the larger learning rates it tolerates.',
+    claim: 'Two equal 4 x 8 ReLU nets on the circle, BN before each activation on the right: at this small scale BN buys nothing, and with batches of 10 its training loss stays higher and noisier (each step normalizes by 10 samples\' statistics).',
+    later: 'Bjorck et al. 2018: BN\'s gain comes mainly from the larger learning rates it tolerates; try the high learning rate preset, or raise the rate here.',
     settings: {},
   },
   {
