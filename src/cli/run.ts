@@ -2,6 +2,7 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { EXPERIMENTS, EXPERIMENT_NAMES } from '../lab/registry.js';
+import { comparisonLine, multiplicityText } from '../lab/multiplicity.js';
 import { ConfigError, positiveIntFlag, resolveConfig, type ConfigOverrides, type PresetName } from '../lab/runner-config.js';
 import { checkDataAvailable, experimentByName, newRunDir, resumeRun, resumeStudy, runExperiment, runStudy, type RunOutcome, type RunnerOptions } from '../lab/runner.js';
 import { createProgress, fmtDuration, type ProgressMode } from '../lab/progress.js';
@@ -84,7 +85,12 @@ function runnerOptions(f: RunFlags): RunnerOptions {
 function printRun(o: RunOutcome): void {
   const ms = o.results.trials.reduce((a, t) => a + t.durationMs, 0);
   console.log(`\n${o.experiment}: ${o.results.trials.length} trials (${o.ran} run now${o.resumed ? `, ${o.resumed} from the journal` : ''}; ${fmtDuration(ms / 1000)} of trial time) -> ${o.dir}`);
-  for (const f of o.results.findings) console.log(`  [${f.verdict}] ${f.text}`);
+  console.log(`  ${multiplicityText(o.results.multiplicity)}`);
+  for (const f of o.results.findings) {
+    console.log(`  [${f.verdict}] ${f.text}`);
+    const c = f.comparisons?.[0];
+    if (c) console.log(`      ${comparisonLine(c)}`);
+  }
 }
 
 async function report(dirs: string[], outDir: string | undefined): Promise<void> {

@@ -23,8 +23,10 @@ export interface Trial {
   durationMs: number;
 }
 
-/** Verdict of a finding about a claim. */
-export type Verdict = 'supported' | 'contradicted' | 'mixed' | 'inconclusive';
+import type { Comparison } from './compare.js';
+
+/** Verdict of a finding about a claim ('equivalent': the arms differ by less than a stated margin). */
+export type Verdict = 'supported' | 'contradicted' | 'equivalent' | 'mixed' | 'inconclusive';
 
 /** One or two sentences computed from the numbers, with the numbers behind them. */
 export interface Finding {
@@ -36,6 +38,21 @@ export interface Finding {
   verdict: Verdict;
   /** The numbers the text quotes, for tests and reports. */
   values: Record<string, number | string | null>;
+  /** The tests behind the verdict (lab/compare.ts), the first one the finding's headline; p-values adjusted across the run or study. */
+  comparisons?: Comparison[];
+  /** The verdict before multiplicity correction, when the correction changed it. */
+  verdictRaw?: Verdict;
+}
+
+/** How the p-values of a run (or of a whole study) were corrected for the number of tests. */
+export interface Multiplicity {
+  method: 'benjamini-hochberg';
+  /** Tests in the family (a comparison with an equivalence margin counts twice: difference and equivalence). */
+  tests: number;
+  /** Comparisons in the family. */
+  comparisons: number;
+  /** 'run' when corrected within this run, 'study' when across every run of a study. */
+  family: 'run' | 'study';
 }
 
 /** The whole results.json of a run. */
@@ -45,6 +62,8 @@ export interface Results {
   config: Record<string, unknown>;
   trials: Trial[];
   findings: Finding[];
+  /** Absent in results written before p-values were corrected. */
+  multiplicity?: Multiplicity;
   /** bnlab version, backend, Node version, start and end time, command line. */
   meta: {
     version: string;

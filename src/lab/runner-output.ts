@@ -3,6 +3,7 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Experiment, BaseConfig } from './experiment.js';
 import type { Results, Trial } from './results.js';
+import { findingsTable, multiplicityText } from './multiplicity.js';
 import { meanCI } from './stats.js';
 
 /** Writes a file by renaming a temporary one, so a kill never leaves half a file behind. */
@@ -77,6 +78,9 @@ export function summaryMarkdown(results: Results, exp: Pick<Experiment<BaseConfi
   lines.push('## Findings', '');
   if (results.findings.length === 0) lines.push('(none)');
   for (const f of results.findings) lines.push(`- **${f.verdict}** (${f.id}): ${f.text}`);
+  const ft = findingsTable(results.findings);
+  lines.push('', `${multiplicityText(results.multiplicity)}.`);
+  if (ft.rows.length) lines.push('', `| ${ft.header.join(' | ')} |`, `|${ft.header.map(() => ' --- ').join('|')}|`, ...ft.rows.map((r) => `| ${r.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`));
   lines.push('', '## Metrics (mean ± 95% CI over seeds; "(k/n)" = only k of n seeds have a value)', '');
   const metrics = [...new Set(results.trials.flatMap((t) => Object.keys(t.metrics)))];
   lines.push(`| arm | seeds | diverged | ${metrics.join(' | ')} |`);

@@ -7,6 +7,7 @@ import { backendInfo } from '../kernels/select.js';
 import { loadDataset, locateIdx } from '../data/index.js';
 import type { BaseConfig, Experiment, TrialSpec } from './experiment.js';
 import { Journal, JOURNAL_FILE, readJournal } from './journal.js';
+import { adjustFindings } from './multiplicity.js';
 import { createProgress, type ProgressSink } from './progress.js';
 import { EXPERIMENTS, EXPERIMENT_NAMES, isExperimentName } from './registry.js';
 import type { Results, Trial } from './results.js';
@@ -176,7 +177,7 @@ function finalize(p: Prepared, backend: string): Results {
     experiment: p.exp.name,
     config: p.config as unknown as Record<string, unknown>,
     trials,
-    findings: p.exp.findings(trials, p.config),
+    ...adjustFindings(p.exp.findings(trials, p.config), 'run'),
     meta: {
       version: bnlabVersion(),
       backend,
@@ -240,7 +241,24 @@ async function execute(runs: Prepared[], label: string, opts: RunnerOptions): Pr
     progress.end();
     for (const j of journals.values()) j.close();
   }
-  return runs.map((p) => outcomes.get(p.dir)!);
+  const out = runs.map((p) => outcomes.get(p.dir)!);
+  if (label === 'study') correctStudy(runs, out);
+  return out;
+}
+
+/**
+ * A study states every run's findings at once, so their p-values are corrected as one family: each run was corrected
+ * on its own when it finished (its results are usable early), and is restated and rewritten here across the study.
+ */
+function correctStudy(runs: Prepared[], outcomes: RunOutcome[]): void {
+  const all = outcomes.flatMap((o) => o.results.findings);
+  const { findings, multiplicity } = adjustFindings(all, 'study');
+  let k = 0;
+  outcomes.forEach((o, i) => {
+    o.results.findings = findings.slice(k, (k += o.results.findings.length));
+    o.results.multiplicity = multiplicity;
+    writeOutputs(runs[i].dir, o.results, runs[i].exp);
+  });
 }
 
 /**

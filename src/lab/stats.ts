@@ -1,7 +1,16 @@
-// Statistics over seeds: mean with a 95% confidence interval (Student t), percentiles, formatting.
+// Statistics over seeds: mean with a 95% confidence interval (Student t), Student's t distribution, percentiles, formatting.
+import stdlibTCdf from '@stdlib/stats-base-dists-t-cdf';
+import stdlibTQuantile from '@stdlib/stats-base-dists-t-quantile';
 
-/** Two-sided 97.5% quantiles of Student's t for 1..30 degrees of freedom (beyond: normal 1.96). */
-const T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042];
+/** P(T <= x) for Student's t with df degrees of freedom (df may be fractional, as Welch's is). From @stdlib. */
+export function tCdf(x: number, df: number): number {
+  return stdlibTCdf(x, df);
+}
+
+/** The p-quantile of Student's t with df degrees of freedom: tQuantile(0.975, 2) = 4.303. From @stdlib. */
+export function tQuantile(p: number, df: number): number {
+  return stdlibTQuantile(p, df);
+}
 
 /** Summary of values over seeds. `half` is the half-width of the 95% CI: t_{0.975, n-1} * s / sqrt(n). */
 export interface MeanCI {
@@ -23,7 +32,7 @@ export function meanCI(values: readonly (number | null | undefined)[]): MeanCI {
   let ss = 0;
   for (const x of v) ss += (x - mean) * (x - mean);
   const sd = Math.sqrt(ss / (n - 1));
-  const t = n - 1 <= T975.length ? T975[n - 2] : 1.96;
+  const t = tQuantile(0.975, n - 1);
   const half = (t * sd) / Math.sqrt(n);
   return { mean, half, lo: mean - half, hi: mean + half, n, sd };
 }
@@ -55,4 +64,32 @@ export function bandOf(curves: readonly [number, number][][]): { x: number; mean
     const ci = meanCI(curves.map((c) => (i < c.length ? c[i][1] : null)));
     return { x, mean: ci.mean, lo: ci.lo, hi: ci.hi, n: ci.n };
   });
+}
+
+/**
+ * Percentile bootstrap 95% CI of a statistic (default: the median) over finite values: `reps` resamples with
+ * replacement drawn by a seeded generator (mulberry32), so the same values and seed always give the same interval.
+ * For statistics that are not means (medians, percentile ranges), where no t interval applies. NaN for no values.
+ */
+export function bootstrapCI(values: readonly (number | null | undefined)[], opts: { stat?: (v: Float64Array) => number; reps?: number; seed?: number } = {}): { estimate: number; lo: number; hi: number; n: number } {
+  const v = Float64Array.from(values.filter((x): x is number => typeof x === 'number' && Number.isFinite(x)));
+  const stat = opts.stat ?? ((x: Float64Array) => percentile(x, 50));
+  if (v.length === 0) return { estimate: NaN, lo: NaN, hi: NaN, n: 0 };
+  const reps = opts.reps ?? 2000;
+  let s = (opts.seed ?? 0) >>> 0;
+  // mulberry32: small and reproducible; the bootstrap needs uniform indices, not cryptographic quality.
+  const next = () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const stats = new Float64Array(reps);
+  const r = new Float64Array(v.length);
+  for (let k = 0; k < reps; k++) {
+    for (let i = 0; i < v.length; i++) r[i] = v[Math.floor(next() * v.length)];
+    stats[k] = stat(r);
+  }
+  return { estimate: stat(v), lo: percentile(stats, 2.5), hi: percentile(stats, 97.5), n: v.length };
 }

@@ -1,4 +1,5 @@
 // report.html: one self-contained page (inline SVG figures, inline CSS, no scripts or external URLs), works from file://.
+import { findingsTable, multiplicityText } from '../lab/multiplicity.js';
 import type { Verdict } from '../lab/results.js';
 import type { ReportModel, RunReport, RenderedFigure } from './model.js';
 import type { Table } from './table.js';
@@ -17,6 +18,7 @@ function scriptJson(v: unknown): string {
 export const VERDICT_COLORS: Record<Verdict, string> = {
   supported: '#2e7d32',
   contradicted: '#c62828',
+  equivalent: '#1565c0',
   mixed: '#ef6c00',
   inconclusive: '#616161',
 };
@@ -97,6 +99,8 @@ ${r.info ? `<p><strong>Claim tested:</strong> ${esc(r.info.claim)}</p>\n<p class
 Reproduce: <code>${esc(r.command)}</code></p>
 <h3>Findings</h3>
 ${findings}
+<p class="note">${esc(multiplicityText(res.multiplicity))}. Differences are a - b with 95% t intervals (paired by seed when both arms share seeds, Welch otherwise); effect size d_z (paired) or Cohen's d (Welch).</p>
+${findingsTable(r.findings).rows.length ? tableHtml(findingsTable(r.findings)) : ''}
 <h3>Figures</h3>
 ${r.figures.map((f) => figureHtml(i, r, f)).join('\n')}
 ${skipped}

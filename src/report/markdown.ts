@@ -1,4 +1,5 @@
 // summary.md: the findings and the figures (as PNG links) of every run, for READMEs, issues and slides.
+import { findingsTable, multiplicityText } from '../lab/multiplicity.js';
 import type { ReportModel, RunReport } from './model.js';
 import type { Table } from './table.js';
 
@@ -27,6 +28,9 @@ function runMd(r: RunReport): string {
   out.push('### Findings', '');
   if (r.findings.length === 0) out.push('_This run recorded no findings._');
   for (const f of r.findings) out.push(`- **${f.verdict.toUpperCase()}** — ${f.claim}: ${f.text}`);
+  const ft = findingsTable(r.findings);
+  out.push('', `${multiplicityText(res.multiplicity)}. Differences are a - b with 95% t intervals (paired by seed when both arms share seeds, Welch otherwise).`);
+  if (ft.rows.length) out.push('', tableMd(ft));
   out.push('', '### Figures', '');
   for (const f of r.figures) {
     out.push(`![${cell(f.figure.title)}](${href(f.png)})`, '', `*${f.figure.title}.* ${f.figure.caption}`, '');

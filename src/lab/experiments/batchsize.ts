@@ -9,7 +9,7 @@ import { BatchRenorm1d, renormRamp } from '../../nn/norm/renorm.js';
 import { ArgumentError } from '../../tensor/errors.js';
 import { meanCI, type MeanCI } from '../stats.js';
 import { baseFields, fields, inputSize } from './mlp-common.js';
-import { bySeed, paired, pairedValues, pct, points, seeds, select, signOf } from './paired.js';
+import { againstZero, bySeed, paired, pairedValues, pct, points, seeds, select, sgn } from './paired.js';
 import { divergedFinding } from './diverged.js';
 
 /** The normalizations compared. */
@@ -186,16 +186,16 @@ function findSmallBatchPenalty(trials: readonly Trial[], config: BatchsizeConfig
   // Difference in differences per seed: BN's drop from the normal to the smallest batch minus the batch-independent
   // norm's drop. More steps at small batches (equal examples) help both, so only BN's extra drop is BN's doing.
   const cells = [at(trials, 'bn', ref), at(trials, 'bn', small), at(trials, other, ref), at(trials, other, small)].map((ts) => bySeed(ts, 'finalTestAccuracy'));
-  const did: number[] = [];
+  const did = new Map<number, number>();
   for (const [s, a] of cells[0]) {
     const b = cells[1].get(s);
     const c = cells[2].get(s);
     const d = cells[3].get(s);
-    if (b !== undefined && c !== undefined && d !== undefined) did.push(a - b - (c - d));
+    if (b !== undefined && c !== undefined && d !== undefined) did.set(s, a - b - (c - d));
   }
-  const ci = meanCI(did);
-  const sgn = signOf(ci);
-  const verdict: Verdict = sgn > 0 ? 'supported' : sgn < 0 ? 'contradicted' : 'inconclusive';
+  const ci = meanCI([...did.values()]);
+  const cmp = againstZero(`BN's extra accuracy drop at batch ${small} vs ${armName[other]}`, did);
+  const verdict: Verdict = cmp.outcome === 'higher' ? 'supported' : cmp.outcome === 'lower' ? 'contradicted' : 'inconclusive';
   const bnRef = accOf(trials, 'bn', ref);
   const bnSmall = accOf(trials, 'bn', small);
   const oRef = accOf(trials, other, ref);
@@ -203,6 +203,7 @@ function findSmallBatchPenalty(trials: readonly Trial[], config: BatchsizeConfig
   const tail: Record<Verdict, string> = {
     supported: ' BN loses more at the small batch than the batch-independent norm does.',
     contradicted: ' BN loses less than the batch-independent norm, against the claim.',
+    equivalent: '',
     inconclusive: ' The extra loss is within the 95% CI.',
     mixed: '',
   };
@@ -223,6 +224,7 @@ function findSmallBatchPenalty(trials: readonly Trial[], config: BatchsizeConfig
       extraDropHalf: Number.isFinite(ci.half) ? ci.half : null,
       seeds: ci.n,
     },
+    comparisons: [cmp],
   };
 }
 
@@ -232,10 +234,10 @@ function findGroupNorm(trials: readonly Trial[], config: BatchsizeConfig): Findi
   const ref = normalBatch(config);
   const other = independentArm(config);
   if (!config.arms.includes('bn') || other === null) return inconclusive('group-vs-bn', claim, 'Not measured: needs the bn arm and group or layer.');
-  const ps = paired(at(trials, other, small), at(trials, 'bn', small), 'finalTestAccuracy');
-  const pr = paired(at(trials, other, ref), at(trials, 'bn', ref), 'finalTestAccuracy');
-  const a = signOf(ps.diff); // +1: the batch-independent norm wins at the small batch
-  const b = signOf(pr.diff); // 0: comparable at the normal batch (or BN ahead: -1)
+  const ps = paired(at(trials, other, small), at(trials, 'bn', small), 'finalTestAccuracy', undefined, { label: `accuracy at batch ${small}, ${armName[other]} - BN` });
+  const pr = paired(at(trials, other, ref), at(trials, 'bn', ref), 'finalTestAccuracy', undefined, { label: `accuracy at batch ${ref}, ${armName[other]} - BN` });
+  const a = sgn(ps); // +1: the batch-independent norm wins at the small batch
+  const b = sgn(pr); // 0: comparable at the normal batch (or BN ahead: -1)
   let verdict: Verdict;
   if (a > 0 && b <= 0) verdict = 'supported';
   else if (a < 0) verdict = 'contradicted';
@@ -248,6 +250,8 @@ function findGroupNorm(trials: readonly Trial[], config: BatchsizeConfig): Findi
     text: `${armName[other]} minus BN: ${points(ps.diff)} at batch ${small}, ${points(pr.diff)} at batch ${ref} (${seeds(ps.diff.n)})${layer}.`,
     verdict,
     values: { small, ref, other, ...pairedValues('small', ps, [other, 'bn']), ...pairedValues('ref', pr, [other, 'bn']) },
+    // The verdict rests on the small batch; "comparable" at the normal batch is the absence of a difference, which a correction cannot undo.
+    comparisons: [ps.cmp, { ...pr.cmp, decides: false }],
   };
 }
 
@@ -255,8 +259,8 @@ function findRenorm(trials: readonly Trial[], config: BatchsizeConfig): Finding 
   const claim = 'Batch Renorm recovers accuracy BN loses at small batches (Ioffe 2017)';
   const small = Math.min(...config.batchSizes);
   if (!config.arms.includes('bn') || !config.arms.includes('renorm')) return inconclusive('renorm-small-batch', claim, 'Not measured: needs the bn and renorm arms.');
-  const p = paired(at(trials, 'renorm', small), at(trials, 'bn', small), 'finalTestAccuracy');
-  const s = signOf(p.diff);
+  const p = paired(at(trials, 'renorm', small), at(trials, 'bn', small), 'finalTestAccuracy', undefined, { label: `accuracy at batch ${small}, Batch Renorm - BN` });
+  const s = sgn(p);
   const verdict: Verdict = s > 0 ? 'supported' : s < 0 ? 'contradicted' : 'inconclusive';
   const r = config.renorm;
   return {
@@ -265,6 +269,7 @@ function findRenorm(trials: readonly Trial[], config: BatchsizeConfig): Finding 
     text: `At batch ${small}, Batch Renorm (rMax 1 -> ${r.rMax}, dMax 0 -> ${r.dMax} between ${Math.round(r.warmup * 100)}% and ${Math.round(r.rampEnd * 100)}% of training) scored ${pct(p.a)} vs BN ${pct(p.b)} (${points(p.diff)}, ${seeds(p.diff.n)}).`,
     verdict,
     values: { small, ...pairedValues('accuracy', p, ['renorm', 'bn']) },
+    comparisons: [p.cmp],
   };
 }
 
@@ -273,8 +278,8 @@ function findGhost(trials: readonly Trial[], config: BatchsizeConfig): Finding {
   const large = Math.max(...config.batchSizes);
   if (!config.arms.includes('bn') || !config.arms.includes('ghost')) return inconclusive('ghost-large-batch', claim, 'Not measured: needs the bn and ghost arms.');
   if (large <= config.virtualBatchSize) return inconclusive('ghost-large-batch', claim, `Not measured: Ghost BN differs from BN only for batches above its virtual batch size ${config.virtualBatchSize}, and the largest batch is ${large}.`);
-  const p = paired(at(trials, 'ghost', large), at(trials, 'bn', large), 'finalTestAccuracy');
-  const s = signOf(p.diff);
+  const p = paired(at(trials, 'ghost', large), at(trials, 'bn', large), 'finalTestAccuracy', undefined, { label: `accuracy at batch ${large}, Ghost BN - BN` });
+  const s = sgn(p);
   const verdict: Verdict = s > 0 ? 'supported' : s < 0 ? 'contradicted' : 'inconclusive';
   return {
     id: 'ghost-large-batch',
@@ -282,6 +287,7 @@ function findGhost(trials: readonly Trial[], config: BatchsizeConfig): Finding {
     text: `At batch ${large}, Ghost BN with virtual batches of ${config.virtualBatchSize} scored ${pct(p.a)} vs BN ${pct(p.b)} (${points(p.diff)}, ${seeds(p.diff.n)}); Ghost BN runs only for batches above ${config.virtualBatchSize}.`,
     verdict,
     values: { large, virtualBatchSize: config.virtualBatchSize, ...pairedValues('accuracy', p, ['ghost', 'bn']) },
+    comparisons: [p.cmp],
   };
 }
 

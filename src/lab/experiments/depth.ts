@@ -9,6 +9,8 @@ import { crossEntropy } from '../../ops/loss.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { Dataset } from '../../data/dataset.js';
 import { baseFields, fields, inputSize, chanceOf, metricCI, fmtPct, seedsText, round, finitePoints, stdOf, l2norm, trainOptionsOf } from './mlp-common.js';
+import type { Comparison } from '../compare.js';
+import { paired } from './paired.js';
 
 const schema = z
   .object({
@@ -139,6 +141,7 @@ function findExplosion(trials: readonly Trial[]): Finding {
   const { depths, acts } = dims(trials);
   const values: Record<string, number | string | null> = {};
   const parts: string[] = [];
+  const comparisons: Comparison[] = [];
   let grows = 0;
   let above = 0;
   let against = 0;
@@ -159,11 +162,15 @@ function findExplosion(trials: readonly Trial[]): Finding {
     values[`${a}Plain${hi}`] = round(pHi.mean, 3);
     // Yang et al.: with BN the ratio grows with depth (exponentially) and exceeds the plain net's at depth.
     // Evidence against: with BN it significantly shrinks with depth, or stays significantly below the plain net's.
-    const g = depths.length > 1 && bHi.lo > bLo.hi;
-    const ab = bHi.lo > pHi.hi;
+    const m = 'log10GradRatioInit';
+    const cg = paired(cellOf(trials, 'bn', hi, a), cellOf(trials, 'bn', lo, a), m, undefined, { label: `${a}: log10 gradient ratio with BN, depth ${hi} - ${lo}` }).cmp;
+    const cab = paired(cellOf(trials, 'bn', hi, a), cellOf(trials, 'plain', hi, a), m, undefined, { label: `${a}: log10 gradient ratio at depth ${hi}, BN - plain` }).cmp;
+    comparisons.push(cg, cab);
+    const g = depths.length > 1 && cg.outcome === 'higher';
+    const ab = cab.outcome === 'higher';
     if (g) grows++;
     if (ab) above++;
-    if ((depths.length > 1 && bHi.hi < bLo.lo) || bHi.hi < pHi.lo) against++;
+    if ((depths.length > 1 && cg.outcome === 'lower') || cab.outcome === 'lower') against++;
     parts.push(`${a}: ${pow10(bLo.mean)} at depth ${lo} -> ${pow10(bHi.mean)} (± ${bHi.half.toFixed(1)} in log10) at depth ${hi} with BN, ${pow10(pLo.mean)} -> ${pow10(pHi.mean)} without`);
   }
   let verdict: Verdict;
@@ -179,6 +186,7 @@ function findExplosion(trials: readonly Trial[]): Finding {
     text: `Ratio of the first to the last hidden layer's weight-gradient norm at init: ${parts.join('; ')} (${seedsText(seeds)}). With BN the ratio grew significantly with depth for ${grows} of ${n} activations and exceeded the plain net's at depth ${hi} for ${above} of ${n}; it shrank with depth or stayed below the plain net's for ${against} of ${n}.`,
     verdict,
     values: { ...values, activationsGrowing: grows, activationsAbovePlain: above, activationsAgainst: against },
+    comparisons,
   };
 }
 
@@ -217,6 +225,7 @@ function findAccuracyVsDepth(trials: readonly Trial[]): Finding {
   const hi = depths[depths.length - 1];
   const parts: string[] = [];
   const values: Record<string, number | string | null> = {};
+  const comparisons: Comparison[] = [];
   let bnDrops = 0;
   let unclear = 0;
   let n = 0;
@@ -228,7 +237,9 @@ function findAccuracyVsDepth(trials: readonly Trial[]): Finding {
     const pHi = acc('plain', hi);
     if (bLo.n === 0 || bHi.n === 0) continue;
     n++;
-    if (bHi.hi < bLo.lo) bnDrops++;
+    const drop = paired(cellOf(trials, 'bn', hi, a), cellOf(trials, 'bn', lo, a), 'finalTestAccuracy', undefined, { label: `${a}: accuracy with BN, depth ${hi} - ${lo}` }).cmp;
+    comparisons.push({ ...drop, decides: drop.outcome === 'lower' });
+    if (drop.outcome === 'lower') bnDrops++;
     // Not a significant drop, but the mean fell by more than the margin: too noisy to say accuracy held.
     else if (bLo.mean - bHi.mean > HOLD_MARGIN) unclear++;
     values[`${a}Bn${lo}`] = round(bLo.mean);
@@ -245,6 +256,7 @@ function findAccuracyVsDepth(trials: readonly Trial[]): Finding {
     text: `Final test accuracy from depth ${lo} to ${hi}: ${parts.join('; ')}. With BN accuracy fell significantly for ${bnDrops} of ${n} activations.`,
     verdict,
     values: { ...values, activationsDropping: bnDrops, activationsUnclear: unclear },
+    comparisons,
   };
 }
 

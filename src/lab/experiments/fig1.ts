@@ -7,6 +7,7 @@ import { Tensor } from '../../tensor/tensor.js';
 import { trialId, type BaseConfig, type Experiment, type TrialContext, type TrialOutput, type TrialSpec } from '../experiment.js';
 import { buildMlp, type MlpSpec, type Tap } from '../models.js';
 import type { Finding, Series, Trial, Verdict } from '../results.js';
+import { compare, verdictOf, type Comparison } from '../compare.js';
 import { meanCI, percentile, type MeanCI } from '../stats.js';
 import { stepsToReach, trainClassifier } from '../train.js';
 
@@ -190,23 +191,15 @@ export function seedsText(n: number): string {
   return `${n} seed${n === 1 ? '' : 's'}`;
 }
 
-/** Why there is no verdict: overlapping intervals, or a single seed that has no interval at all. */
+/** Why there is no verdict: the difference's CI includes 0, or a single seed that has no interval at all. */
 export function noDifference(seeds: number): string {
-  return seeds < 2 ? 'no verdict from 1 seed (no confidence interval)' : 'no clear difference (95% intervals overlap)';
+  return seeds < 2 ? 'no verdict from 1 seed (no confidence interval)' : 'no clear difference (the 95% CI of the difference includes 0)';
 }
 
 const accCI = (ci: MeanCI) => (ci.n > 1 ? `${pct(ci.mean)} ± ${pct(ci.half)}` : pct(ci.mean));
 
 function stepsCI(ci: MeanCI): string {
   return ci.n > 1 ? `${int0(ci.mean)} ± ${int0(ci.half)}` : int0(ci.mean);
-}
-
-/** Two CIs that do not overlap, and which is lower: -1 (a below b), 1 (a above b), 0 (overlap). */
-export function separated(a: MeanCI, b: MeanCI): -1 | 0 | 1 {
-  if (a.n < 2 || b.n < 2) return 0;
-  if (a.hi < b.lo) return -1;
-  if (a.lo > b.hi) return 1;
-  return 0;
 }
 
 /**
@@ -230,6 +223,14 @@ export function autoTarget(trials: readonly Trial[]): { target: number; arm: str
   return { target: Math.floor(95 * levels[pick]) / 100, arm: arms[pick] };
 }
 
+/** Steps to reach `target` per seed, a seed that never did (or diverged) counted at the budget `steps` (censored). */
+export function censoredSteps(trials: readonly Trial[], target: number, steps: number): Map<number, number> {
+  return new Map(trials.map((t) => [t.seed, (t.diverged ? null : stepsToReach(t.curves.testAccuracy ?? [], target)) ?? steps]));
+}
+
+/** Final accuracies are called equal when they differ by less than this (1 point), by two one-sided tests. */
+export const FINAL_MARGIN = 0.01;
+
 function convergenceFinding(trials: readonly Trial[], c: Fig1Config, target: number, autoArm: string | null): Finding {
   const claim = 'BN reaches a given test accuracy in fewer steps';
   const arm = (a: Fig1Arm) => trials.filter((t) => t.arm === a);
@@ -245,6 +246,7 @@ function convergenceFinding(trials: readonly Trial[], c: Fig1Config, target: num
   const never = (k: number, n: number, who: string) => (k ? `; ${k} of ${n} ${who} seed${n === 1 ? '' : 's'} never reached it in ${int0(c.steps)} steps` : '');
   let verdict: Verdict;
   let text: string;
+  let cmp: Comparison | null = null;
   if (bn.n === 0 && pl.n === 0) {
     verdict = 'inconclusive';
     text = `Neither arm reached ${tgt} test accuracy within ${int0(c.steps)} steps (${seedsText(c.seeds)}).`;
@@ -258,14 +260,18 @@ function convergenceFinding(trials: readonly Trial[], c: Fig1Config, target: num
     // Step 0 counts as reached when the first evaluation already beats the target: no ratio then.
     const ratio = bn.mean > 0 ? pl.mean / bn.mean : NaN;
     values.ratio = r4(ratio);
-    const sep = separated(bn, pl);
-    verdict = sep === -1 && missBn === 0 ? 'supported' : sep === 1 ? 'contradicted' : 'inconclusive';
+    // Censoring: a seed that never reaches the target counts as reaching it at the budget, a lower bound on its time.
+    // That understates the arm's true steps, so 'BN faster' is only stated when every BN seed reached it (then the
+    // bound can only shrink plain's lead, and the verdict is conservative); 'BN slower' likewise needs no plain misses.
+    cmp = compare('steps to target, BN - plain', censoredSteps(arm('bn'), target, c.steps), censoredSteps(arm('plain'), target, c.steps));
+    const sep = cmp.outcome === 'lower' ? -1 : cmp.outcome === 'higher' ? 1 : 0;
+    verdict = sep === -1 && missBn === 0 ? 'supported' : sep === 1 && missPl === 0 ? 'contradicted' : 'inconclusive';
     text =
       `With BN, test accuracy reached ${tgt} after ${stepsCI(bn)} steps vs ${stepsCI(pl)} without (${Number.isFinite(ratio) ? `${ratio.toFixed(1)}x, ` : ''}${seedsText(c.seeds)})` +
       `${never(missBn, bnSteps.length, 'BN')}${never(missPl, plSteps.length, 'plain')}.` +
       (verdict === 'contradicted' ? ' Here BN was slower, contrary to the claim.' : verdict === 'inconclusive' ? ` ${cap(noDifference(c.seeds))}.` : '');
   }
-  return { id: 'convergence', claim, text, verdict, values };
+  return { id: 'convergence', claim, text, verdict, values, comparisons: cmp ? [cmp] : [] };
 }
 
 function finalFinding(trials: readonly Trial[], c: Fig1Config): Finding {
@@ -274,13 +280,22 @@ function finalFinding(trials: readonly Trial[], c: Fig1Config): Finding {
   const bn = acc('bn');
   const pl = acc('plain');
   const div = (a: Fig1Arm) => trials.filter((t) => t.arm === a && t.diverged).length;
-  const sep = separated(bn, pl);
-  const verdict: Verdict = sep === 1 ? 'supported' : sep === -1 ? 'contradicted' : 'inconclusive';
+  const bySeed = (a: Fig1Arm) => new Map(trials.filter((t) => t.arm === a).map((t) => [t.seed, t.metrics.finalTestAccuracy]));
+  const cmp = compare('final test accuracy, BN - plain', bySeed('bn'), bySeed('plain'), { margin: FINAL_MARGIN });
+  const verdict: Verdict = cmp.outcome === 'equivalent' ? 'equivalent' : verdictOf(cmp, 1);
   const divText = div('bn') + div('plain') > 0 ? ` Diverged: ${div('bn')} BN, ${div('plain')} plain (scored as chance).` : '';
-  const cmp = verdict === 'supported' ? 'higher with BN' : verdict === 'contradicted' ? 'lower with BN, contrary to the claim' : noDifference(c.seeds);
-  const text = `After ${int0(c.steps)} steps, test accuracy was ${accCI(bn)} with BN vs ${accCI(pl)} without: ${cmp}.${divText}`;
-  return { id: 'final-accuracy', claim, text, verdict, values: { bn: r4(bn.mean), bnHalf: r4(bn.half), plain: r4(pl.mean), plainHalf: r4(pl.half), steps: c.steps } };
+  const d = Number.isFinite(cmp.lo) ? `; difference ${pts(cmp.diff)} points, 95% CI [${pts(cmp.lo)}, ${pts(cmp.hi)}]` : '';
+  const need = cmp.seedsNeeded !== null ? `; about ${cmp.seedsNeeded} seeds per arm would resolve it` : '';
+  const cmpText =
+    verdict === 'supported' ? 'higher with BN'
+    : verdict === 'contradicted' ? 'lower with BN, contrary to the claim'
+    : verdict === 'equivalent' ? `equivalent within ${pts(FINAL_MARGIN)} point`
+    : `${noDifference(c.seeds)}, nor equivalent within ${pts(FINAL_MARGIN)} point${need}`;
+  const text = `After ${int0(c.steps)} steps, test accuracy was ${accCI(bn)} with BN vs ${accCI(pl)} without${d}: ${cmpText}.${divText}`;
+  return { id: 'final-accuracy', claim, text, verdict, values: { bn: r4(bn.mean), bnHalf: r4(bn.half), plain: r4(pl.mean), plainHalf: r4(pl.half), steps: c.steps, margin: FINAL_MARGIN }, comparisons: [cmp] };
 }
+
+const pts = (x: number) => (100 * x).toFixed(1);
 
 function driftFinding(trials: readonly Trial[], c: Fig1Config): Finding {
   const claim = 'With BN the distribution of a sigmoid input stays stable over training (Figure 1 b, c)';
@@ -289,15 +304,16 @@ function driftFinding(trials: readonly Trial[], c: Fig1Config): Finding {
   const pl = d('plain', 'medianDrift');
   const bnS = d('bn', 'spreadDrift');
   const plS = d('plain', 'spreadDrift');
-  const sep = separated(bn, pl);
-  const verdict: Verdict = bn.n === 0 || pl.n === 0 ? 'inconclusive' : sep === -1 ? 'supported' : sep === 1 ? 'contradicted' : 'inconclusive';
+  const by = (a: Fig1Arm) => new Map(trials.filter((t) => t.arm === a && !t.diverged).map((t) => [t.seed, t.metrics.medianDrift]));
+  const test = compare('median drift, BN - plain', by('bn'), by('plain'));
+  const verdict: Verdict = bn.n === 0 || pl.n === 0 ? 'inconclusive' : verdictOf(test, -1);
   // Diverged trials have no percentiles: an arm with none left is reported as such, never as NaN.
   const f = (ci: MeanCI) => (ci.n === 0 ? 'n/a (every trial diverged)' : ci.n > 1 ? `${ci.mean.toFixed(2)} ± ${ci.half.toFixed(2)}` : ci.mean.toFixed(2));
   const cmp = verdict === 'supported' ? (pl.mean / bn.mean).toFixed(1) + 'x less with BN' : verdict === 'contradicted' ? 'more with BN, contrary to the claim' : noDifference(c.seeds);
   const text =
     `Over training, the median input of ${c.probeUnits} last-layer sigmoids moved by ${f(bn)} with BN vs ${f(pl)} without (range of the 50th percentile; ${cmp}); ` +
     `the 15-85 percentile width varied by ${f(bnS)} vs ${f(plS)}.`;
-  return { id: 'percentile-drift', claim, text, verdict, values: { bnMedianDrift: r4(bn.mean), bnHalf: r4(bn.half), plainMedianDrift: r4(pl.mean), plainHalf: r4(pl.half), bnSpreadDrift: r4(bnS.mean), plainSpreadDrift: r4(plS.mean) } };
+  return { id: 'percentile-drift', claim, text, verdict, values: { bnMedianDrift: r4(bn.mean), bnHalf: r4(bn.half), plainMedianDrift: r4(pl.mean), plainHalf: r4(pl.half), bnSpreadDrift: r4(bnS.mean), plainSpreadDrift: r4(plS.mean) }, comparisons: [test] };
 }
 
 function findings(trials: Trial[], c: Fig1Config): Finding[] {

@@ -11,7 +11,7 @@ import { Tensor } from '../../tensor/tensor.js';
 import type { Dataset } from '../../data/dataset.js';
 import { baseFields, fields, inputSize, trainOptionsOf } from './mlp-common.js';
 import { meanCI } from '../stats.js';
-import { num, paired, pairedValues, pct, points, seeds, select, signOf, type Paired } from './paired.js';
+import { num, paired, pairedValues, pct, points, seeds, select, sgn, type Paired } from './paired.js';
 import { divergedFinding } from './diverged.js';
 
 /** The arms: the paper's net without and with BN, and Santurkar et al.'s BN followed by fresh random noise every step. */
@@ -359,15 +359,15 @@ function runTrial(spec: TrialSpec, config: IcsConfig, ctx: TrialContext): TrialO
 const missing = (id: string, claim: string, need: string): Finding => ({ id, claim, text: `Not measured: this finding needs the arms ${need} with at least one trial each.`, verdict: 'inconclusive', values: {} });
 
 /** Verdict of "arm a lowers metric m relative to b" from the sign of the paired difference. */
-const lowers = (p: Paired): -1 | 0 | 1 => signOf(p.diff);
+const lowers = (p: Paired): -1 | 0 | 1 => sgn(p);
 
 function findDrift(trials: readonly Trial[]): Finding {
   const claim = "BN reduces internal covariate shift: each hidden layer's input distribution changes less from step to step (Ioffe & Szegedy 2015)";
   const bn = select(trials, 'bn');
   const plain = select(trials, 'plain');
   if (!bn.length || !plain.length) return missing('input-drift', claim, 'bn and plain');
-  const m = paired(bn, plain, 'meanDrift');
-  const s = paired(bn, plain, 'stdDrift');
+  const m = paired(bn, plain, 'meanDrift', undefined, { label: 'mean drift, BN - plain' });
+  const s = paired(bn, plain, 'stdDrift', undefined, { label: 'std drift, BN - plain' });
   const sm = lowers(m);
   const ss = lowers(s);
   let verdict: Verdict;
@@ -380,6 +380,7 @@ function findDrift(trials: readonly Trial[]): Finding {
     contradicted: ' BN layer inputs drift more, against the paper.',
     mixed: ' The mean and the spread disagree.',
     inconclusive: ' The difference is within the 95% CI.',
+    equivalent: '',
   };
   return {
     id: 'input-drift',
@@ -387,6 +388,7 @@ function findDrift(trials: readonly Trial[]): Finding {
     text: `Between probes, the per-unit mean of the hidden pre-activations on a fixed batch moved by ${num(m.a)} with BN vs ${num(m.b)} without, the per-unit std by ${num(s.a)} vs ${num(s.b)} (${seeds(m.diff.n)}).${tail[verdict]}`,
     verdict,
     values: { ...pairedValues('meanDrift', m, ['bn', 'plain']), ...pairedValues('stdDrift', s, ['bn', 'plain']) },
+    comparisons: [m.cmp, s.cmp],
   };
 }
 
@@ -396,13 +398,13 @@ function findNoisy(trials: readonly Trial[]): Finding {
   const noisy = select(trials, 'noisy-bn');
   const plain = select(trials, 'plain');
   if (!bn.length || !noisy.length) return missing('noisy-bn', claim, 'noisy-bn and bn');
-  const drift = paired(noisy, bn, 'meanDrift');
-  const acc = paired(noisy, bn, 'finalTestAccuracy');
+  const drift = paired(noisy, bn, 'meanDrift', undefined, { label: 'mean drift, noisy BN - BN' });
+  const acc = paired(noisy, bn, 'finalTestAccuracy', undefined, { label: 'accuracy, noisy BN - BN' });
   const loss = paired(noisy, bn, 'finalTrainLoss');
-  const vsPlain = plain.length ? paired(noisy, plain, 'finalTestAccuracy') : null;
-  const unstable = signOf(drift.diff) > 0;
-  const worseThanBn = signOf(acc.diff) < 0;
-  const betterThanPlain = vsPlain !== null && signOf(vsPlain.diff) > 0;
+  const vsPlain = plain.length ? paired(noisy, plain, 'finalTestAccuracy', undefined, { label: 'accuracy, noisy BN - plain' }) : null;
+  const unstable = sgn(drift) > 0;
+  const worseThanBn = sgn(acc) < 0;
+  const betterThanPlain = vsPlain !== null && sgn(vsPlain) > 0;
   let verdict: Verdict;
   let tail: string;
   if (!unstable) {
@@ -430,6 +432,8 @@ function findNoisy(trials: readonly Trial[]): Finding {
       ...pairedValues('trainLoss', loss, ['noisy-bn', 'bn']),
       'accuracy.plain': vsPlain && finite(vsPlain.b.mean) ? vsPlain.b.mean : null,
     },
+    // Against plain only 'mixed' rests on it.
+    comparisons: [drift.cmp, acc.cmp, ...(vsPlain ? [{ ...vsPlain.cmp, decides: verdict === 'mixed' }] : [])],
   };
 }
 
@@ -438,10 +442,10 @@ function findGradientIcs(trials: readonly Trial[]): Finding {
   const bn = select(trials, 'bn');
   const plain = select(trials, 'plain');
   if (!bn.length || !plain.length) return missing('gradient-ics', claim, 'bn and plain');
-  const cos = paired(bn, plain, 'icsCosine');
-  const l2 = paired(bn, plain, 'icsL2');
-  const sc = signOf(cos.diff); // +1: BN gradients keep their direction better (less ICS)
-  const sl = signOf(l2.diff); // -1: BN gradients move less (less ICS)
+  const cos = paired(bn, plain, 'icsCosine', undefined, { label: 'gradient cosine, BN - plain' });
+  const l2 = paired(bn, plain, 'icsL2', undefined, { label: "||G - G'||, BN - plain" });
+  const sc = sgn(cos); // +1: BN gradients keep their direction better (less ICS)
+  const sl = sgn(l2); // -1: BN gradients move less (less ICS)
   const less = (sc > 0 ? 1 : 0) + (sl < 0 ? 1 : 0);
   const more = (sc < 0 ? 1 : 0) + (sl > 0 ? 1 : 0);
   // "Reduces" needs evidence of less ICS: both measures for 'supported', one (the other within its CI) for 'mixed'.
@@ -451,6 +455,7 @@ function findGradientIcs(trials: readonly Trial[]): Finding {
     contradicted: ' By this measure BN does not reduce ICS: similar or worse, as Santurkar et al. report.',
     mixed: more > 0 ? ' Cosine and distance point different ways.' : ' One measure shows less ICS with BN, the other no difference within the 95% CI.',
     inconclusive: ' Neither difference is outside the 95% CI: BN shows similar ICS, not less.',
+    equivalent: '',
   };
   return {
     id: 'gradient-ics',
@@ -458,6 +463,7 @@ function findGradientIcs(trials: readonly Trial[]): Finding {
     text: `After the earlier layers' SGD step, a layer's weight gradient kept cosine ${num(cos.a)} with its value before with BN vs ${num(cos.b)} without; ||G - G'|| was ${num(l2.a)} vs ${num(l2.b)} (${seeds(cos.diff.n)}).${tail[verdict]}`,
     verdict,
     values: { ...pairedValues('icsCosine', cos, ['bn', 'plain']), ...pairedValues('icsL2', l2, ['bn', 'plain']) },
+    comparisons: [cos.cmp, l2.cmp],
   };
 }
 
@@ -466,10 +472,10 @@ function findSmoothness(trials: readonly Trial[], config: IcsConfig): Finding {
   const bn = select(trials, 'bn');
   const plain = select(trials, 'plain');
   if (!bn.length || !plain.length) return missing('smoothness', claim, 'bn and plain');
-  const lr = paired(bn, plain, 'lossRange');
-  const gc = paired(bn, plain, 'gradChange');
-  const a = signOf(lr.diff);
-  const b = signOf(gc.diff);
+  const lr = paired(bn, plain, 'lossRange', undefined, { label: 'loss range, BN - plain' });
+  const gc = paired(bn, plain, 'gradChange', undefined, { label: 'gradient change, BN - plain' });
+  const a = sgn(lr);
+  const b = sgn(gc);
   let verdict: Verdict;
   if (a < 0 && b < 0) verdict = 'supported';
   else if (a > 0 && b > 0) verdict = 'contradicted';
@@ -480,6 +486,7 @@ function findSmoothness(trials: readonly Trial[], config: IcsConfig): Finding {
     contradicted: ' The BN landscape is rougher here, against Santurkar et al.',
     mixed: ' Loss and gradient disagree (or one difference is within the CI).',
     inconclusive: ' Both differences are within the 95% CI.',
+    equivalent: '',
   };
   const etas = `${Math.min(...config.stepSizes)}..${Math.max(...config.stepSizes)}`;
   return {
@@ -488,6 +495,7 @@ function findSmoothness(trials: readonly Trial[], config: IcsConfig): Finding {
     text: `Moving along -grad by step sizes ${etas}, the loss varied over a range of ${num(lr.a)} with BN vs ${num(lr.b)} without, and the gradient changed by up to ${num(gc.a)} vs ${num(gc.b)} (L2; ${seeds(lr.diff.n)}).${tail[verdict]}`,
     verdict,
     values: { ...pairedValues('lossRange', lr, ['bn', 'plain']), ...pairedValues('gradChange', gc, ['bn', 'plain']) },
+    comparisons: [lr.cmp, gc.cmp],
   };
 }
 

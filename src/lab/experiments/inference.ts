@@ -13,7 +13,8 @@ import { Tensor } from '../../tensor/tensor.js';
 import { ArgumentError } from '../../tensor/errors.js';
 import type { Split } from '../../data/dataset.js';
 import { baseFields, fields, inputSize, trainOptionsOf } from './mlp-common.js';
-import { paired, pairedValues, pct, points, seeds, select, signOf, within } from './paired.js';
+import type { Comparison } from '../compare.js';
+import { paired, pairedValues, pct, points, seeds, select, sgn, type Paired } from './paired.js';
 import { divergedFinding } from './diverged.js';
 
 const momentum = z.union([z.number().gt(0, 'momenta must be in (0, 1] or null (cumulative)').max(1, 'momenta must be in (0, 1] or null (cumulative)'), z.null()]);
@@ -315,10 +316,13 @@ function defaultMomentum(config: InferenceConfig): number | null {
 
 const none = (id: string, claim: string): Finding => ({ id, claim, text: 'Not measured: no trial of this momentum finished without diverging.', verdict: 'inconclusive', values: {} });
 
-/** Equivalence verdict: 'supported' when the CI of the difference lies within +-margin, 'contradicted' when it lies outside 0 and beyond the margin. */
-function equivalence(d: ReturnType<typeof paired>['diff'], margin: number): Verdict {
-  if (within(d, margin)) return 'supported';
-  if (signOf(d) !== 0 && Math.abs(d.mean) > margin) return 'contradicted';
+/**
+ * Equivalence verdict: 'supported' when the 95% CI of the difference lies within +-margin (TOST), 'contradicted' when
+ * it excludes 0 and its mean lies beyond the margin, 'inconclusive' otherwise.
+ */
+function equivalence(p: Paired): Verdict {
+  if (p.cmp.outcome === 'equivalent') return 'supported';
+  if (sgn(p) !== 0 && p.cmp.margin !== null && Math.abs(p.cmp.diff) > p.cmp.margin) return 'contradicted';
   return 'inconclusive';
 }
 
@@ -326,10 +330,11 @@ function findPopulation(trials: readonly Trial[], config: InferenceConfig): Find
   const claim = 'Moving averages of the mini-batch statistics stand in for the population statistics at inference (Algorithm 2)';
   const m = defaultMomentum(config);
   const ts = select(trials, 'bn', { momentum: m });
-  const p = paired(ts, ts, 'accRunning', 'accPopulation');
+  const p = paired(ts, ts, 'accRunning', 'accPopulation', { label: 'accuracy, running - population', margin: config.margin });
   if (p.diff.n === 0) return none('running-vs-population', claim);
-  const verdict = equivalence(p.diff, config.margin);
+  const verdict = equivalence(p);
   const tail: Record<Verdict, string> = {
+    equivalent: '',
     supported: ` The two agree within ${(config.margin * 100).toFixed(1)} points.`,
     contradicted: ' Running averages cost measurable accuracy against exact population statistics.',
     inconclusive: ` The CI is too wide to call them equivalent within ${(config.margin * 100).toFixed(1)} points.`,
@@ -341,6 +346,7 @@ function findPopulation(trials: readonly Trial[], config: InferenceConfig): Find
     text: `With momentum ${momentumLabel(m)}, running averages gave ${pct(p.a)} test accuracy and exact population statistics of the final weights ${pct(p.b)} (${points(p.diff)}, ${seeds(p.diff.n)}).${tail[verdict]}`,
     verdict,
     values: { momentum: momentumLabel(m), margin: config.margin, ...pairedValues('accuracy', p, ['running', 'population']) },
+    comparisons: [p.cmp],
   };
 }
 
@@ -348,13 +354,15 @@ function findMomentum(trials: readonly Trial[], config: InferenceConfig): Findin
   const claim = 'Running averages match population statistics whatever their momentum (fast, slow or cumulative)';
   const parts: string[] = [];
   const values: Record<string, number | string | null> = { margin: config.margin };
-  const groups: Record<Verdict, string[]> = { supported: [], contradicted: [], inconclusive: [], mixed: [] };
+  const groups: Record<Verdict, string[]> = { supported: [], contradicted: [], equivalent: [], inconclusive: [], mixed: [] };
+  const comparisons: Comparison[] = [];
   for (const m of config.momenta) {
     const ts = select(trials, 'bn', { momentum: m });
-    const p = paired(ts, ts, 'accRunning', 'accPopulation');
+    const p = paired(ts, ts, 'accRunning', 'accPopulation', { label: `accuracy, running - population, momentum ${momentumLabel(m)}`, margin: config.margin });
     const err = paired(ts, ts, 'meanError');
     if (p.diff.n === 0) continue;
-    groups[equivalence(p.diff, config.margin)].push(momentumLabel(m));
+    comparisons.push(p.cmp);
+    groups[equivalence(p)].push(momentumLabel(m));
     parts.push(`${momentumLabel(m)}: ${points(p.diff)}${Number.isFinite(err.a.mean) ? ` (running mean off by ${err.a.mean.toFixed(3)} sigma)` : ''}`);
     values[`diff.${momentumLabel(m)}`] = Number(p.diff.mean.toPrecision(6));
     values[`diff.${momentumLabel(m)}.half`] = Number.isFinite(p.diff.half) ? Number(p.diff.half.toPrecision(6)) : null;
@@ -367,6 +375,7 @@ function findMomentum(trials: readonly Trial[], config: InferenceConfig): Findin
   const pt = `${(config.margin * 100).toFixed(1)} points`;
   const n = Math.min(...config.momenta.map((m) => select(trials, 'bn', { momentum: m }).length));
   const tail: Record<Verdict, string> = {
+    equivalent: '',
     supported: ` Every momentum is within ${pt}.`,
     contradicted: ` Momentum ${groups.contradicted.join(', ')} differed from population statistics by more than ${pt}.`,
     mixed: '',
@@ -378,6 +387,8 @@ function findMomentum(trials: readonly Trial[], config: InferenceConfig): Findin
     text: `Accuracy with running averages minus with population statistics, by momentum (${seeds(n)} each): ${parts.join('; ')}.${tail[verdict]}`,
     verdict,
     values,
+    // A contradiction rests on the momenta that differ; support on all of them.
+    comparisons: verdict === 'contradicted' ? comparisons.filter((c) => c.outcome !== 'equivalent') : comparisons,
   };
 }
 
@@ -385,10 +396,10 @@ function findUnbiased(trials: readonly Trial[], config: InferenceConfig): Findin
   const claim = "Algorithm 2's unbiased inference variance m/(m-1) E[var_B] estimates the population variance better than the biased E[var_B]";
   const m = defaultMomentum(config);
   const ts = select(trials, 'bn', { momentum: m });
-  const err = paired(ts, ts, 'varErrorUnbiased', 'varErrorBiased');
+  const err = paired(ts, ts, 'varErrorUnbiased', 'varErrorBiased', { label: '|log variance ratio|, unbiased - biased' });
   const acc = paired(ts, ts, 'accRunning', 'accRunningBiased');
   if (err.diff.n === 0) return none('unbiased-variance', claim);
-  const s = signOf(err.diff);
+  const s = sgn(err);
   const verdict: Verdict = s < 0 ? 'supported' : s > 0 ? 'contradicted' : 'inconclusive';
   const c = config.batchSize / (config.batchSize - 1);
   return {
@@ -397,6 +408,7 @@ function findUnbiased(trials: readonly Trial[], config: InferenceConfig): Findin
     text: `At batch ${config.batchSize} (factor ${c.toFixed(3)}) and momentum ${momentumLabel(m)}, the running variance was off the population variance by ${err.a.mean.toFixed(4)} ± ${err.a.half.toFixed(4)} (mean |log ratio|) unbiased vs ${err.b.mean.toFixed(4)} ± ${err.b.half.toFixed(4)} biased; accuracy ${pct(acc.a)} vs ${pct(acc.b)} (${points(acc.diff)}, ${seeds(err.diff.n)}).`,
     verdict,
     values: { batchSize: config.batchSize, momentum: momentumLabel(m), ...pairedValues('varError', err, ['unbiased', 'biased']), ...pairedValues('accuracy', acc, ['unbiased', 'biased']) },
+    comparisons: [err.cmp],
   };
 }
 
@@ -406,10 +418,10 @@ function findEvalBatch(trials: readonly Trial[], config: InferenceConfig): Findi
   const ts = select(trials, 'bn', { momentum: m });
   const sizes = [...config.evalBatchSizes].sort((a, b) => a - b);
   const small = sizes[0];
-  const p = paired(ts, ts, accKey(small), 'accRunning');
+  const p = paired(ts, ts, accKey(small), 'accRunning', { label: `accuracy, batch ${small} statistics - running`, margin: config.margin });
   if (p.diff.n === 0) return none('eval-batch', claim);
-  const s = signOf(p.diff);
-  const verdict: Verdict = s < 0 && Math.abs(p.diff.mean) > config.margin ? 'supported' : within(p.diff, config.margin) || s > 0 ? 'contradicted' : 'inconclusive';
+  const s = sgn(p);
+  const verdict: Verdict = s < 0 && Math.abs(p.diff.mean) > config.margin ? 'supported' : p.cmp.outcome === 'equivalent' || s > 0 ? 'contradicted' : 'inconclusive';
   const all = sizes.map((b) => `${b}: ${pct(paired(ts, ts, accKey(b)).a)}`).join(', ');
   return {
     id: 'eval-batch',
@@ -417,6 +429,7 @@ function findEvalBatch(trials: readonly Trial[], config: InferenceConfig): Findi
     text: `With batch statistics of test batches of ${all}, against ${pct(p.b)} with running averages (momentum ${momentumLabel(m)}); at batch ${small} that is ${points(p.diff)} (${seeds(p.diff.n)}).`,
     verdict,
     values: { smallestBatch: small, momentum: momentumLabel(m), ...pairedValues('accuracy', p, [`batch${small}`, 'running']) },
+    comparisons: [p.cmp],
   };
 }
 
@@ -424,15 +437,16 @@ function findGap(trials: readonly Trial[], config: InferenceConfig): Finding {
   const claim = 'A trained BN net scores the same in training mode (batch statistics) as in inference mode (running averages)';
   const m = defaultMomentum(config);
   const ts = select(trials, 'bn', { momentum: m });
-  const p = paired(ts, ts, 'accBatchStats', 'accRunning');
+  const p = paired(ts, ts, 'accBatchStats', 'accRunning', { label: 'accuracy, training mode - inference mode', margin: config.margin });
   if (p.diff.n === 0) return none('train-eval-gap', claim);
-  const verdict = equivalence(p.diff, config.margin);
+  const verdict = equivalence(p);
   return {
     id: 'train-eval-gap',
     claim,
     text: `On the test set in batches of ${config.batchSize} (the training batch size), training mode scored ${pct(p.a)} and inference mode ${pct(p.b)}: gap ${points(p.diff)} (momentum ${momentumLabel(m)}, ${seeds(p.diff.n)}).`,
     verdict,
     values: { momentum: momentumLabel(m), margin: config.margin, ...pairedValues('accuracy', p, ['trainMode', 'evalMode']) },
+    comparisons: [p.cmp],
   };
 }
 

@@ -5,6 +5,8 @@ import { trialId } from '../experiment.js';
 import type { Finding, Trial, Verdict } from '../results.js';
 import { buildMlp, type ActivationName, type InitSpec } from '../models.js';
 import { trainClassifier } from '../train.js';
+import { compare, type Comparison } from '../compare.js';
+import { paired } from './paired.js';
 import { baseFields, fields, inputSize, chanceOf, metricCI, fmtPct, fmtNum, seedsText, round, finitePoints, trainOptionsOf } from './mlp-common.js';
 
 const schema = z
@@ -85,6 +87,7 @@ function findWorstCase(trials: readonly Trial[]): Finding {
   const normalLabels = labelsOf(trials, (t) => t.params.init === 'normal');
   const values: Record<string, number | string | null> = {};
   const parts: string[] = [];
+  const comparisons: Comparison[] = [];
   let better = 0;
   let worse = 0;
   for (const a of acts) {
@@ -100,9 +103,11 @@ function findWorstCase(trials: readonly Trial[]): Finding {
     if (!b || !p) continue;
     values[`${a}WorstBn`] = round(b.lo.ci.mean);
     values[`${a}WorstPlain`] = round(p.lo.ci.mean);
-    // Significant when the two worst cells' CIs do not overlap.
-    if (b.lo.ci.lo > p.lo.ci.hi) better++;
-    else if (b.lo.ci.hi < p.lo.ci.lo) worse++;
+    // The two worst cells compared seed by seed (the same seed draws both nets' batches).
+    const cmp = paired(cellOf(trials, 'bn', a, b.lo.l), cellOf(trials, 'plain', a, p.lo.l), 'finalTestAccuracy', undefined, { label: `${a}: worst BN cell (${b.lo.l}) - worst plain cell (${p.lo.l})` }).cmp;
+    comparisons.push(cmp);
+    if (cmp.outcome === 'higher') better++;
+    else if (cmp.outcome === 'lower') worse++;
     parts.push(`${a}: worst ${fmtPct(b.lo.ci)} (${b.lo.l}) with BN vs ${fmtPct(p.lo.ci)} (${p.lo.l}) without, best ${fmtPct(b.hi.ci)} vs ${fmtPct(p.hi.ci)}`);
   }
   const n = parts.length;
@@ -113,6 +118,7 @@ function findWorstCase(trials: readonly Trial[]): Finding {
     text: n === 0 ? 'No N(0, std^2) cells to compare.' : `Across the std grid, ${parts.join('; ')}. BN's worst cell was significantly better in ${better} and worse in ${worse} of ${n} activations.`,
     verdict,
     values: { ...values, activationsBetter: better, activationsWorse: worse },
+    comparisons,
   };
 }
 
@@ -120,6 +126,7 @@ function findBnWorse(trials: readonly Trial[], seeds: number): Finding {
   const acts = activationsOf(trials);
   const labels = labelsOf(trials);
   const worse: string[] = [];
+  const comparisons: Comparison[] = [];
   let cells = 0;
   for (const a of acts) {
     for (const l of labels) {
@@ -127,7 +134,10 @@ function findBnWorse(trials: readonly Trial[], seeds: number): Finding {
       const p = metricCI(cellOf(trials, 'plain', a, l), 'finalTestAccuracy');
       if (b.n === 0 || p.n === 0) continue;
       cells++;
-      if (b.hi < p.lo) worse.push(`${l} with ${a} (${fmtPct(b)} vs ${fmtPct(p)})`);
+      const cmp = paired(cellOf(trials, 'bn', a, l), cellOf(trials, 'plain', a, l), 'finalTestAccuracy', undefined, { label: `${l} with ${a}, BN - plain` }).cmp;
+      // 'Never worse' rests on no cell being worse, which a correction cannot undo; only a worse cell decides.
+      comparisons.push({ ...cmp, decides: cmp.outcome === 'lower' });
+      if (cmp.outcome === 'lower') worse.push(`${l} with ${a} (${fmtPct(b)} vs ${fmtPct(p)})`);
     }
   }
   const verdict: Verdict = cells === 0 ? 'inconclusive' : worse.length === 0 ? 'supported' : 'mixed';
@@ -140,7 +150,24 @@ function findBnWorse(trials: readonly Trial[], seeds: number): Finding {
         : `BN was significantly worse than the plain net in ${worse.length} of ${cells} cells: ${worse.join('; ')} (${seedsText(seeds)}). Scale invariance removes the weights' scale from the forward pass, not from training: large weights shrink BN's effective learning rate, and the output layer has no BN.`,
     verdict,
     values: { cells, bnWorse: worse.length },
+    comparisons,
   };
+}
+
+/** BN's mean gain (bn - plain accuracy over every cell of `ts`) for each seed. */
+function gainBySeed(ts: readonly Trial[]): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const seed of new Set(ts.map((t) => t.seed))) {
+    const g = (arm: string) => metricCI(ts.filter((t) => t.arm === arm && t.seed === seed), 'finalTestAccuracy').mean;
+    const v = g('bn') - g('plain');
+    if (Number.isFinite(v)) out.set(seed, v);
+  }
+  return out;
+}
+
+/** BN's gain over the std grid minus its gain with fan-based inits, paired by seed. */
+function compareGaps(std: readonly Trial[], grid: readonly Trial[]): Comparison {
+  return compare('BN gain, N(0, std^2) grid - Xavier/Kaiming', gainBySeed(grid), gainBySeed(std));
 }
 
 function findStandardInits(trials: readonly Trial[]): Finding {
@@ -152,10 +179,12 @@ function findStandardInits(trials: readonly Trial[]): Finding {
   const accStd = (arm: string) => metricCI(std.filter((t) => t.arm === arm), 'finalTestAccuracy');
   let verdict: Verdict = 'inconclusive';
   let text = 'Needs both fan-based schemes (xavier/kaiming) and N(0, std^2) cells.';
+  // Per seed: BN's mean gain over the std grid vs over the fan-based inits, compared paired by seed.
+  const gaps = compareGaps(std, grid);
   if (Number.isFinite(gStd) && Number.isFinite(gGrid)) {
     // The claim is about robustness: BN should matter most where the init is bad, least where it is good.
-    verdict = gGrid > gStd ? 'supported' : 'contradicted';
-    text = `With Xavier/Kaiming init, BN averaged ${fmtPct(accStd('bn'))} vs ${fmtPct(accStd('plain'))} without (gap ${(gStd * 100).toFixed(1)} points); over the N(0, std^2) grid the average gap was ${(gGrid * 100).toFixed(1)} points. ${gGrid > gStd ? "BN's advantage is smaller with a fan-based init: it matters most where the init is off." : 'BN helps at least as much with a fan-based init as over the std grid.'}`;
+    verdict = gaps.outcome === 'higher' ? 'supported' : gaps.outcome === 'lower' ? 'contradicted' : 'inconclusive';
+    text = `With Xavier/Kaiming init, BN averaged ${fmtPct(accStd('bn'))} vs ${fmtPct(accStd('plain'))} without (gap ${(gStd * 100).toFixed(1)} points); over the N(0, std^2) grid the average gap was ${(gGrid * 100).toFixed(1)} points. ${verdict === 'supported' ? "BN's advantage is smaller with a fan-based init: it matters most where the init is off." : verdict === 'contradicted' ? 'BN helps more with a fan-based init than over the std grid.' : 'The two gains are not distinguishable at this number of seeds.'}`;
   }
   return {
     id: 'standard-inits',
@@ -163,6 +192,7 @@ function findStandardInits(trials: readonly Trial[]): Finding {
     text,
     verdict,
     values: { gapStandard: round(gStd), gapGrid: round(gGrid) },
+    comparisons: Number.isFinite(gStd) && Number.isFinite(gGrid) ? [gaps] : [],
   };
 }
 

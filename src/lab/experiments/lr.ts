@@ -6,6 +6,7 @@ import type { Finding, Trial, Verdict } from '../results.js';
 import { buildMlp, type MlpSpec } from '../models.js';
 import { trainClassifier, stepsToReach } from '../train.js';
 import type { MeanCI } from '../stats.js';
+import { paired } from './paired.js';
 import { baseFields, fields, inputSize, chanceOf, metricCI, fmtPct, fmtSteps, fmtNum, fmtInt, seedsText, round, finitePoints, l2norm, trainOptionsOf } from './mlp-common.js';
 
 const schema = z
@@ -130,11 +131,13 @@ function findBestLr(trials: readonly Trial[], lrs: number[], seeds: number): Fin
   const total = diff(bnBest, plainBest);
   const sameLr = diff(bnAtPlain, plainBest);
   const fromLr = total.d - sameLr.d;
+  // Best against best: paired by seed (each seed's best-lr runs share the init draw and batch order).
+  const cmp = paired(at(trials, 'bn', lb), at(trials, 'plain', lp), 'finalTestAccuracy', undefined, { label: `accuracy, best BN (lr ${fmtNum(lb)}) - best plain (lr ${fmtNum(lp)})` }).cmp;
   let verdict: Verdict;
   let tail: string;
-  if (Math.abs(total.d) <= total.half || total.d <= 0) {
-    verdict = total.d < -total.half ? 'contradicted' : 'inconclusive';
-    tail = total.d < -total.half ? ' BN did not improve on the best plain net.' : ' The difference between the best runs is within the confidence interval.';
+  if (cmp.outcome !== 'higher') {
+    verdict = cmp.outcome === 'lower' ? 'contradicted' : 'inconclusive';
+    tail = cmp.outcome === 'lower' ? ' BN did not improve on the best plain net.' : ' The difference between the best runs is within the confidence interval.';
   } else if (fromLr >= sameLr.d) {
     verdict = 'supported';
     tail = ` Most of the gain (${pts(fromLr)} of ${pts(total.d)} points) comes from the larger learning rate, as Bjorck et al. report.`;
@@ -159,6 +162,7 @@ function findBestLr(trials: readonly Trial[], lrs: number[], seeds: number): Fin
       gainSameLr: round(sameLr.d),
       gainFromLr: round(fromLr),
     },
+    comparisons: [cmp],
   };
 }
 
@@ -173,9 +177,10 @@ function findSmallLr(trials: readonly Trial[], lrs: number[], margin: number, st
     uBn.n > 0 && uPlain.n > 0
       ? ` The first layer moved ${fmtNum(uBn.mean)} of its norm per step with BN vs ${fmtNum(uPlain.mean)} without (lr·|g|/|W|: BN's effective learning rate grows as its weights shrink).`
       : '';
-  // Close: the difference is within the margin. Apart: even the near end of its CI lies beyond the margin.
-  const close = Math.abs(d.d) <= margin;
-  const apart = Math.abs(d.d) - d.half > margin;
+  // Close: the 95% CI of the difference lies within +-margin (TOST). Apart: it lies beyond the margin on one side.
+  const cmp = paired(at(trials, 'bn', lr), at(trials, 'plain', lr), 'finalTestAccuracy', undefined, { label: `accuracy at lr ${fmtNum(lr)}, BN - plain`, margin }).cmp;
+  const close = cmp.outcome === 'equivalent';
+  const apart = cmp.lo > margin || cmp.hi < -margin;
   const verdict: Verdict = bn.n === 0 || plain.n === 0 ? 'inconclusive' : close ? 'supported' : apart ? (d.d > 0 ? 'contradicted' : 'mixed') : 'inconclusive';
   const tail = close
     ? ` The arms are within ${pts(margin)} points, as Bjorck et al. report.`
@@ -187,9 +192,10 @@ function findSmallLr(trials: readonly Trial[], lrs: number[], margin: number, st
   return {
     id: 'small-lr-close',
     claim: 'At small learning rates BN and no-BN are close (Bjorck et al. 2018)',
-    text: `At the smallest learning rate (${fmtNum(lr)}), after ${fmtInt(steps)} steps BN reached ${fmtPct(bn.acc)} vs ${fmtPct(plain.acc)} without (difference ${pts(d.d)} ± ${pts(d.half)} points, ${seedsText(Math.min(bn.n, plain.n))}).${tail}${upd}`,
+    text: `At the smallest learning rate (${fmtNum(lr)}), after ${fmtInt(steps)} steps BN reached ${fmtPct(bn.acc)} vs ${fmtPct(plain.acc)} without (difference ${pts(d.d)} ± ${pts(Number.isFinite(cmp.hi) ? cmp.hi - cmp.diff : d.half)} points, ${seedsText(Math.min(bn.n, plain.n))}).${tail}${upd}`,
     verdict,
-    values: { lr, accBn: round(bn.acc.mean), accPlain: round(plain.acc.mean), diff: round(d.d), diffHalf: round(d.half), margin, relUpdateBn: round(uBn.mean, 6), relUpdatePlain: round(uPlain.mean, 6) },
+    values: { lr, accBn: round(bn.acc.mean), accPlain: round(plain.acc.mean), diff: round(d.d), diffHalf: round(Number.isFinite(cmp.hi) ? cmp.hi - cmp.diff : d.half), margin, relUpdateBn: round(uBn.mean, 6), relUpdatePlain: round(uPlain.mean, 6) },
+    comparisons: [cmp],
   };
 }
 
@@ -212,15 +218,19 @@ function findMultipliers(trials: readonly Trial[], config: LrConfig): Finding {
     parts.push(`${arm === 'bn' ? 'With BN' : 'Without BN'}, ${ps.join('; ')}`);
   }
   // The paper's pattern: BN at a raised multiplier reaches the target sooner than BN at x1 and does not diverge.
-  // Faster/slower only when the step counts' CIs do not overlap (eval points are evalEvery apart).
+  // Faster/slower by a paired comparison of step counts with x1 (eval points are evalEvery apart); a raised rate that
+  // diverged or missed the target in some seed is censored there, and counts as worse when x1 reached it in every seed.
   const lo = ms[0];
+  const loTrials = at(trials, 'bn', Number((config.baseLr * lo).toPrecision(6)));
   const bnLo = cell(trials, 'bn', Number((config.baseLr * lo).toPrecision(6)));
   const loAll = bnLo.n > 0 && bnLo.reached === bnLo.n;
   const raised = ms.slice(1).map((m) => {
-    const c = cell(trials, 'bn', Number((config.baseLr * m).toPrecision(6)));
+    const lr = Number((config.baseLr * m).toPrecision(6));
+    const c = cell(trials, 'bn', lr);
     const all = c.n > 0 && c.reached === c.n && c.diverged === 0;
-    const status = !all ? (loAll ? 'worse' : 'tie') : !loAll || c.steps.hi < bnLo.steps.lo ? 'faster' : c.steps.lo > bnLo.steps.hi ? 'worse' : 'tie';
-    return { m, c, status };
+    const cmp = all && loAll ? paired(at(trials, 'bn', lr), loTrials, 'stepsToTarget', undefined, { label: `steps to ${(config.targetAccuracy * 100).toFixed(0)}% with BN, x${fmtNum(m)} - x${fmtNum(lo)}` }).cmp : null;
+    const status = !all ? (loAll ? 'worse' : 'tie') : !loAll || cmp?.outcome === 'lower' ? 'faster' : cmp?.outcome === 'higher' ? 'worse' : 'tie';
+    return { m, c, status, cmp };
   });
   const faster = raised.filter((r) => r.status === 'faster');
   const worse = raised.filter((r) => r.status === 'worse');
@@ -242,6 +252,7 @@ function findMultipliers(trials: readonly Trial[], config: LrConfig): Finding {
     text: `Base lr ${fmtNum(config.baseLr)}, ${seedsText(config.seeds)}. ${parts.join('. ')}.${values.speedup !== undefined ? ` BN's fastest raised rate needed ${values.speedup}x fewer steps than x${fmtNum(lo)}.` : ''} With BN, ${faster.length} of ${raised.length} raised rates reached ${target} significantly sooner than x${fmtNum(lo)} and ${worse.length} later or not at all.`,
     verdict,
     values,
+    comparisons: raised.flatMap((r) => (r.cmp ? [r.cmp] : [])),
   };
 }
 

@@ -1,4 +1,5 @@
 // Paired comparisons over seeds for findings (ics, inference, batchsize): per-seed differences and their signs.
+import { compare, type Comparison } from '../compare.js';
 import type { Trial } from '../results.js';
 import { meanCI, type MeanCI } from '../stats.js';
 
@@ -23,10 +24,15 @@ export interface Paired {
   b: MeanCI;
   /** a - b over the seeds both have: pairing by seed removes the seed-to-seed spread both arms share (same init draw, same batch order). */
   diff: MeanCI;
+  /** The same comparison as a test (lab/compare.ts): p-value, effect size, verdict outcome; goes into the finding. */
+  cmp: Comparison;
 }
 
-/** Compares metric `metric` of trials `a` with metric `metricB` (default the same) of trials `b`, paired by seed. */
-export function paired(a: readonly Trial[], b: readonly Trial[], metric: string, metricB = metric): Paired {
+/**
+ * Compares metric `metric` of trials `a` with metric `metricB` (default the same) of trials `b`, paired by seed;
+ * `label` names the comparison in the findings table, `margin` adds an equivalence test.
+ */
+export function paired(a: readonly Trial[], b: readonly Trial[], metric: string, metricB = metric, opts: { label?: string; margin?: number } = {}): Paired {
   const ma = bySeed(a, metric);
   const mb = bySeed(b, metricB);
   const d: number[] = [];
@@ -34,24 +40,20 @@ export function paired(a: readonly Trial[], b: readonly Trial[], metric: string,
     const w = mb.get(s);
     if (w !== undefined) d.push(v - w);
   }
-  return { a: meanCI([...ma.values()]), b: meanCI([...mb.values()]), diff: meanCI(d) };
+  const label = opts.label ?? (metric === metricB ? metric : `${metric} - ${metricB}`);
+  return { a: meanCI([...ma.values()]), b: meanCI([...mb.values()]), diff: meanCI(d), cmp: compare(label, ma, mb, { margin: opts.margin }) };
 }
 
-/**
- * Sign of a difference: +1 when its 95% CI lies above 0, -1 below, 0 when it contains 0. Fewer than
- * two seeds give 0: one seed has no interval, and a verdict from it would overclaim.
- */
-export function signOf(ci: MeanCI): -1 | 0 | 1 {
-  if (ci.n < 2 || !Number.isFinite(ci.lo)) return 0;
-  if (ci.lo > 0) return 1;
-  if (ci.hi < 0) return -1;
-  return 0;
+/** A one-sample comparison of per-seed values against 0 (e.g. a difference of differences), as a paired test. */
+export function againstZero(label: string, values: ReadonlyMap<number, number>): Comparison {
+  return compare(label, values, new Map([...values.keys()].map((s) => [s, 0])));
 }
 
-/** True when the whole 95% CI of a difference lies within +-margin (equivalence; needs two seeds). */
-export function within(ci: MeanCI, margin: number): boolean {
-  return ci.n >= 2 && Number.isFinite(ci.lo) && ci.lo >= -margin && ci.hi <= margin;
+/** The sign of a paired comparison's outcome at the raw 5% level: +1 / -1 when its 95% CI excludes 0, else 0. */
+export function sgn(p: Paired): -1 | 0 | 1 {
+  return p.cmp.outcome === 'higher' ? 1 : p.cmp.outcome === 'lower' ? -1 : 0;
 }
+
 
 /** "95.3% ± 0.4%" (n/a without values). */
 export function pct(ci: MeanCI): string {

@@ -5,7 +5,8 @@ import { trialId } from '../experiment.js';
 import type { Finding, Trial, Verdict } from '../results.js';
 import { buildMlp, type MlpSpec } from '../models.js';
 import { trainClassifier } from '../train.js';
-import type { MeanCI } from '../stats.js';
+import type { Comparison } from '../compare.js';
+import { paired } from './paired.js';
 import { baseFields, fields, metricCI, fmtPct, seedsText, round, finitePoints, inputSize, trainOptionsOf } from './mlp-common.js';
 
 const schema = z
@@ -34,9 +35,11 @@ export const REG_ARMS = ['plain', 'plain+dropout', 'bn', 'bn+dropout'] as const;
 
 const of = (trials: readonly Trial[], arm: string, metric: string) => metricCI(trials.filter((t) => t.arm === arm), metric);
 
-/** Difference of two independent means with an approximate 95% half-width sqrt(h1^2 + h2^2). */
-function diff(a: MeanCI, b: MeanCI): { d: number; half: number } {
-  return { d: a.mean - b.mean, half: Math.sqrt(a.half * a.half + b.half * b.half) };
+/** Arm a minus arm b on a metric, paired by seed (lab/compare.ts): d, the 95% half-width, and the comparison. */
+function diff(trials: readonly Trial[], a: string, b: string, metric: string, margin?: number): { d: number; half: number; cmp: Comparison } {
+  const cmp = paired(trials.filter((t) => t.arm === a), trials.filter((t) => t.arm === b), metric, undefined, { label: `${metric}, ${a} - ${b}`, margin }).cmp;
+  // One seed has no interval: half-width 0, as meanCI reports it (the comparison itself stays unresolved).
+  return { d: cmp.diff, half: Number.isFinite(cmp.hi) ? cmp.hi - cmp.diff : 0, cmp };
 }
 
 const pts = (x: number) => (x * 100).toFixed(1);
@@ -48,11 +51,11 @@ function findGap(trials: readonly Trial[], config: RegularizationConfig): Findin
   const gp = of(trials, 'plain', 'gap');
   const gb = of(trials, 'bn', 'gap');
   const gd = of(trials, 'plain+dropout', 'gap');
-  const d = diff(gb, gp);
+  const d = diff(trials, 'bn', 'plain', 'gap');
   let verdict: Verdict;
   if (gp.n === 0 || gb.n === 0) verdict = 'inconclusive';
-  else if (d.d < -d.half) verdict = 'supported';
-  else if (d.d > d.half) verdict = 'contradicted';
+  else if (d.cmp.outcome === 'lower') verdict = 'supported';
+  else if (d.cmp.outcome === 'higher') verdict = 'contradicted';
   else verdict = 'inconclusive';
   const dropoutPart = gd.n > 0 ? `; dropout alone (p = ${config.dropout}) gave ${fmtPct(gd)}` : '';
   const tail =
@@ -76,6 +79,7 @@ function findGap(trials: readonly Trial[], config: RegularizationConfig): Findin
       diff: round(d.d),
       diffHalf: round(d.half),
     },
+    comparisons: [d.cmp],
   };
 }
 
@@ -84,23 +88,21 @@ function findReplacesDropout(trials: readonly Trial[]): Finding {
   const bnd = of(trials, 'bn+dropout', 'testAccuracy');
   const pd = of(trials, 'plain+dropout', 'testAccuracy');
   const p = of(trials, 'plain', 'testAccuracy');
-  const vsDropout = diff(bn, pd);
-  const addDropout = diff(bnd, bn);
+  // "Dropout can be removed": BN alone is not worse than dropout alone, and adding dropout to BN does not help,
+  // each shown by the CI's far end staying within MARGIN (absence of a significant effect is not enough).
+  const vsDropout = diff(trials, 'bn', 'plain+dropout', 'testAccuracy');
+  const addDropout = diff(trials, 'bn+dropout', 'bn', 'testAccuracy');
   let verdict: Verdict;
+  const bnNotWorse = vsDropout.d - vsDropout.half >= -MARGIN;
+  const dropoutNoHelp = addDropout.d + addDropout.half <= MARGIN;
+  const bnWorse = vsDropout.cmp.outcome === 'lower';
+  const dropoutHelps = addDropout.cmp.outcome === 'higher';
   if (bn.n === 0 || bnd.n === 0 || pd.n === 0) verdict = 'inconclusive';
-  else {
-    // "Dropout can be removed": BN alone is not worse than dropout alone, and adding dropout to BN does not help,
-    // each shown by the CI's far end staying within MARGIN (absence of a significant effect is not enough).
-    const bnNotWorse = vsDropout.d - vsDropout.half >= -MARGIN;
-    const dropoutNoHelp = addDropout.d + addDropout.half <= MARGIN;
-    const bnWorse = vsDropout.d + vsDropout.half < 0;
-    const dropoutHelps = addDropout.d - addDropout.half > 0;
-    if (bnNotWorse && dropoutNoHelp) verdict = 'supported';
-    else if (bnWorse && dropoutHelps) verdict = 'contradicted';
-    else if (bnWorse || dropoutHelps) verdict = 'mixed';
-    else verdict = 'inconclusive';
-  }
-  const addText = addDropout.d > addDropout.half ? `adding dropout to BN raised it by ${pts(addDropout.d)} ± ${pts(addDropout.half)} points` : addDropout.d < -addDropout.half ? `adding dropout to BN lowered it by ${pts(-addDropout.d)} ± ${pts(addDropout.half)} points` : 'adding dropout to BN made no significant difference';
+  else if (bnNotWorse && dropoutNoHelp) verdict = 'supported';
+  else if (bnWorse && dropoutHelps) verdict = 'contradicted';
+  else if (bnWorse || dropoutHelps) verdict = 'mixed';
+  else verdict = 'inconclusive';
+  const addText = addDropout.cmp.outcome === 'higher' ? `adding dropout to BN raised it by ${pts(addDropout.d)} ± ${pts(addDropout.half)} points` : addDropout.cmp.outcome === 'lower' ? `adding dropout to BN lowered it by ${pts(-addDropout.d)} ± ${pts(addDropout.half)} points` : 'adding dropout to BN made no significant difference';
   return {
     id: 'bn-replaces-dropout',
     claim: 'With BN, dropout can be removed (the paper removed it from BN-Inception)',
@@ -115,14 +117,16 @@ function findReplacesDropout(trials: readonly Trial[]): Finding {
       dropoutOnBn: round(addDropout.d),
       dropoutOnBnHalf: round(addDropout.half),
     },
+    // Non-inferiority ("far end within MARGIN") is a one-sided bound at 2.5%: its p-values are not in the family, only the two differences are.
+    comparisons: [{ ...vsDropout.cmp, decides: bnWorse }, { ...addDropout.cmp, decides: dropoutHelps }],
   };
 }
 
 function findTestAccuracy(trials: readonly Trial[]): Finding {
   const bn = of(trials, 'bn', 'testAccuracy');
   const p = of(trials, 'plain', 'testAccuracy');
-  const d = diff(bn, p);
-  const verdict: Verdict = bn.n === 0 || p.n === 0 ? 'inconclusive' : d.d > d.half ? 'supported' : d.d < -d.half ? 'contradicted' : 'inconclusive';
+  const d = diff(trials, 'bn', 'plain', 'testAccuracy');
+  const verdict: Verdict = bn.n === 0 || p.n === 0 ? 'inconclusive' : d.cmp.outcome === 'higher' ? 'supported' : d.cmp.outcome === 'lower' ? 'contradicted' : 'inconclusive';
   const tb = of(trials, 'bn', 'trainAccuracy');
   const tp = of(trials, 'plain', 'trainAccuracy');
   return {
@@ -131,6 +135,7 @@ function findTestAccuracy(trials: readonly Trial[]): Finding {
     text: `On the small training set, BN reached ${fmtPct(bn)} test accuracy vs ${fmtPct(p)} without (difference ${pts(d.d)} ± ${pts(d.half)} points; train accuracy ${fmtPct(tb)} vs ${fmtPct(tp)}).`,
     verdict,
     values: { testBn: round(bn.mean), testPlain: round(p.mean), diff: round(d.d), diffHalf: round(d.half), trainBn: round(tb.mean), trainPlain: round(tp.mean) },
+    comparisons: [d.cmp],
   };
 }
 

@@ -9,7 +9,9 @@ import { buildMlp } from '../models.js';
 import type { Finding, Trial, Verdict } from '../results.js';
 import { meanCI, type MeanCI } from '../stats.js';
 import { stepsToReach, trainClassifier } from '../train.js';
-import { noDifference, seedsText, separated } from './fig1.js';
+import { noDifference, seedsText } from './fig1.js';
+import type { Comparison } from '../compare.js';
+import { paired } from './paired.js';
 
 /**
  * raw: features as generated; standardize: per-feature (x - mean) / std from the training split;
@@ -154,13 +156,14 @@ interface Cell {
   missed: number;
   diverged: number;
   n: number;
+  trials: Trial[];
 }
 
 function cellOf(trials: readonly Trial[], arm: ScalesArm, lr: number): Cell {
   const ts = trials.filter((t) => t.arm === arm && t.params.lr === lr);
   const steps = ts.map((t) => t.metrics.stepsToTarget);
   const sc = meanCI(steps);
-  return { arm, lr, acc: meanCI(ts.map((t) => t.metrics.finalTestAccuracy)), steps: sc, missed: ts.length - sc.n, diverged: ts.filter((t) => t.diverged).length, n: ts.length };
+  return { arm, lr, acc: meanCI(ts.map((t) => t.metrics.finalTestAccuracy)), steps: sc, missed: ts.length - sc.n, diverged: ts.filter((t) => t.diverged).length, n: ts.length, trials: ts };
 }
 
 /** The arm's best learning rate: highest mean final accuracy, ties broken by fewer steps to target. */
@@ -180,17 +183,22 @@ function cellText(c: Cell, target: number): string {
   return `${ARM_TEXT[c.arm]} (best lr ${c.lr}) ${reach}, final accuracy ${accText(c.acc)}`;
 }
 
-/** a better than b? Faster to target when both reach it in every seed, else higher final accuracy. */
-function compare(a: Cell, b: Cell): -1 | 0 | 1 {
+/**
+ * a better than b? Faster to target (paired steps) when both reach it in every seed, else higher final accuracy
+ * (paired): a seed that never reaches the target has no step count, so steps are compared only without misses.
+ */
+function compareCells(a: Cell, b: Cell): { sign: -1 | 0 | 1; cmp: Comparison } {
+  const label = (what: string) => `${what}, ${a.arm} (lr ${a.lr}) - ${b.arm} (lr ${b.lr})`;
   if (a.missed === 0 && b.missed === 0) {
-    const s = separated(a.steps, b.steps);
-    if (s !== 0) return s === -1 ? 1 : -1;
+    const cmp = paired(a.trials, b.trials, 'stepsToTarget', undefined, { label: label('steps to target') }).cmp;
+    if (cmp.outcome === 'lower' || cmp.outcome === 'higher') return { sign: cmp.outcome === 'lower' ? 1 : -1, cmp };
   }
-  return separated(a.acc, b.acc);
+  const cmp = paired(a.trials, b.trials, 'finalTestAccuracy', undefined, { label: label('final accuracy') }).cmp;
+  return { sign: cmp.outcome === 'higher' ? 1 : cmp.outcome === 'lower' ? -1 : 0, cmp };
 }
 
 function pairFinding(id: string, claim: string, a: Cell, b: Cell, c: ScalesConfig, expectBetter: boolean): Finding {
-  const cmp = compare(a, b);
+  const { sign: cmp, cmp: comparison } = compareCells(a, b);
   let verdict: Verdict;
   if (cmp === 0) verdict = 'inconclusive';
   else verdict = (cmp === 1) === expectBetter ? 'supported' : 'contradicted';
@@ -207,6 +215,7 @@ function pairFinding(id: string, claim: string, a: Cell, b: Cell, c: ScalesConfi
       [`${b.arm}.lr`]: b.lr, [`${b.arm}.accuracy`]: r4(b.acc.mean), [`${b.arm}.accuracyHalf`]: r4(b.acc.half), [`${b.arm}.steps`]: r4(b.steps.mean), [`${b.arm}.missed`]: b.missed,
       target: c.target,
     },
+    comparisons: [comparison],
   };
 }
 
