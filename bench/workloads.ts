@@ -1,6 +1,6 @@
-// The bench workloads (W1-W5, GEMM, memory copy) in bnlab; bench/reference/workloads.py holds the same in PyTorch.
-import { BatchNorm1d, BatchNorm2d } from '../src/nn/norm/index.js';
-import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential, Sigmoid, type Module } from '../src/nn/index.js';
+// The bench workloads (W1-W6, GEMM, memory copy) in bnlab; bench/reference/workloads.py holds the same in PyTorch.
+import { BatchNorm1d, BatchNorm2d, fuseBatchNormAct } from '../src/nn/norm/index.js';
+import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential, Sigmoid, resnet, type Module } from '../src/nn/index.js';
 import { crossEntropy } from '../src/ops/index.js';
 import { SGD } from '../src/optim/index.js';
 import { noGrad } from '../src/autograd/grad-mode.js';
@@ -30,7 +30,7 @@ function mlp(widths: number[], act: () => Module, rng: Rng): Sequential {
     layers.push(new Linear(widths[i], widths[i + 1], { rng }), new BatchNorm1d(widths[i + 1]), act());
   }
   layers.push(new Linear(widths[widths.length - 2], widths[widths.length - 1], { rng }));
-  return new Sequential(...layers);
+  return fuseBatchNormAct(new Sequential(...layers), { inplace: true });
 }
 
 function labels(n: number, rng: Rng): Int32Array {
@@ -85,11 +85,11 @@ export const workloads: Workload[] = [
     reference: 'W3',
     setup() {
       const rng = new Rng(3);
-      const m = new Sequential(
+      const m = fuseBatchNormAct(new Sequential(
         new Conv2d(1, 32, 3, { padding: 1, rng }), new BatchNorm2d(32), new ReLU(), new MaxPool2d(2),
         new Conv2d(32, 64, 3, { padding: 1, rng }), new BatchNorm2d(64), new ReLU(), new MaxPool2d(2),
         new Flatten(), new Linear(3136, 10, { rng }),
-      );
+      ), { inplace: true });
       return trainStep(m, rand([64, 1, 28, 28], { rng }), labels(64, rng), 0.05);
     },
   },
@@ -123,6 +123,18 @@ export const workloads: Workload[] = [
       const m = mlp([784, 256, 256, 256, 10], () => new ReLU(), rng).eval();
       const x = rand([1024, 784], { rng });
       return () => void noGrad(() => m.forward(x));
+    },
+  },
+  {
+    // Issue 13: the residual experiment's net (basic blocks, stride-2 stages with conv1x1 + BN shortcuts, global
+    // average pooling); no target yet.
+    id: 'W6',
+    title: 'ResNet-8 (16/32/64, BN) 28x28, b64, SGD step',
+    reference: 'W6',
+    setup() {
+      const rng = new Rng(7);
+      const m = resnet({ depth: 8, norm: 'bn' }, 7);
+      return trainStep(m, rand([64, 1, 28, 28], { rng }), labels(64, rng), 0.05);
     },
   },
   {

@@ -3,7 +3,7 @@
   /usr/bin/python3 bench/reference/workloads.py W1 --threads 1 --reps 5     # prints {"id", "ms": [per-rep ms/iter], ...}
   /usr/bin/python3 bench/reference/workloads.py --serve --threads 1         # reads {"id", "iters"} lines, answers {"id", "ms"}
   /usr/bin/python3 bench/reference/workloads.py --memory W2 --iters 500     # peak RSS (KB) after imports and after the run
-Ids: W1..W5 as in bench/workloads.ts, GEMM (sgemm 256x784x256 via torch.mm).
+Ids: W1..W6 as in bench/workloads.ts, GEMM (sgemm 256x784x256 via torch.mm).
 Threads are fixed before torch loads (OMP/OpenBLAS read their env at start) and again through the APIs.
 """
 import argparse
@@ -63,6 +63,32 @@ def cnn():
     )
 
 
+class BasicBlock(nn.Module):
+    """torchvision's BasicBlock: conv3x3-BN-ReLU-conv3x3-BN, + identity or conv1x1(stride)-BN, then ReLU."""
+
+    def __init__(self, inplanes, planes, stride=1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(inplanes, planes, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.downsample = None
+        if stride != 1 or inplanes != planes:
+            self.downsample = nn.Sequential(nn.Conv2d(inplanes, planes, 1, stride, bias=False), nn.BatchNorm2d(planes))
+
+    def forward(self, x):
+        out = self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x)))))
+        return self.relu(out + (x if self.downsample is None else self.downsample(x)))
+
+
+def resnet8(widths=(16, 32, 64), classes=10):
+    """bnlab's resnet({depth: 8, norm: 'bn'}): stem conv-BN-ReLU, one BasicBlock per stage, global average pool, fc."""
+    blocks = [BasicBlock(widths[0], widths[0])] + [BasicBlock(a, b, 2) for a, b in zip(widths[:-1], widths[1:])]
+    return nn.Sequential(nn.Conv2d(1, widths[0], 3, 1, 1, bias=False), nn.BatchNorm2d(widths[0]), nn.ReLU(inplace=True),
+                         *blocks, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(widths[-1], classes))
+
+
 def train_step_fn(model, x, y, lr):
     """One SGD step as in the bnlab workload: zero grads, forward, cross-entropy, backward, step."""
     opt = torch.optim.SGD(model.parameters(), lr=lr)
@@ -109,6 +135,8 @@ def build(wid):
                 m(x)
 
         return step
+    if wid == "W6":
+        return train_step_fn(resnet8(), torch.rand(64, 1, 28, 28, generator=g), torch.randint(0, 10, (64,), generator=g), 0.05)
     if wid == "GEMM":
         a = torch.randn(256, 784, generator=g)
         b = torch.randn(784, 256, generator=g)
@@ -180,7 +208,7 @@ def memory(wid, iters, max_ms, threads):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("id", nargs="?", help="W1..W5 or GEMM")
+    ap.add_argument("id", nargs="?", help="W1..W6 or GEMM")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--iters", type=int, default=0, help="iterations per rep (default: about 200 ms worth)")

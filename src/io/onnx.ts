@@ -1,8 +1,11 @@
 // ONNX export (browser-safe): a bnlab model in eval mode as an inference graph, one rule per module kind.
+import { ReLUMaxPool2d } from '../nn/fused.js';
 import { Module } from '../nn/module.js';
 import { Sequential } from '../nn/sequential.js';
 import { Conv2d, Linear } from '../nn/layers.js';
-import { AvgPool2d, Dropout, Flatten, MaxPool2d, ReLU, Sigmoid, Softmax, Tanh } from '../nn/activation.js';
+import { AdaptiveAvgPool2d, AvgPool2d, Dropout, Flatten, Identity, MaxPool2d, ReLU, Sigmoid, Softmax, Tanh } from '../nn/activation.js';
+import { ResidualBase } from '../nn/residual.js';
+import { ResNet } from '../nn/models.js';
 import { BatchNormBase } from '../nn/norm/batchnorm.js';
 import { GroupNorm, LayerNorm } from '../nn/norm/layernorm.js';
 import { deepCopyModule, foldBatchNorm } from '../nn/norm/fold.js';
@@ -27,7 +30,7 @@ export interface OnnxExportOptions {
 
 /** Module kinds the exporter knows, for error messages. */
 export const ONNX_EXPORTABLE = ['Sequential', 'Linear', 'Conv2d', 'BatchNorm1d', 'BatchNorm2d', 'BatchRenorm1d', 'BatchRenorm2d', 'ReLU', 'Sigmoid', 'Tanh', 'Softmax',
-  'MaxPool2d', 'AvgPool2d', 'Flatten', 'Dropout', 'Identity', 'LayerNorm', 'GroupNorm'] as const;
+  'MaxPool2d', 'AvgPool2d', 'AdaptiveAvgPool2d', 'Flatten', 'Dropout', 'Identity', 'LayerNorm', 'GroupNorm', 'Residual', 'BasicBlock', 'ResNet'] as const;
 
 /** The IR version each opset first shipped with (onnx 1.10 .. 1.16); onnxruntime reads all of them. */
 const IR_VERSION: Record<number, number> = { 15: 8, 16: 8, 17: 8, 18: 8, 19: 9, 20: 9, 21: 10 };
@@ -54,7 +57,9 @@ const ints = (v: number[]) => ({ ints: v });
  * -> Flatten or Reshape, Dropout and pass-through layers -> nothing (identity in eval), LayerNorm ->
  * LayerNormalization (opset >= 17; decomposed into ReduceMean/Sub/Mul/Sqrt/Div below), GroupNorm -> Reshape to
  * (N, G, -1), InstanceNormalization, Reshape back, per-channel Mul/Add (GroupNormalization's per-channel form needs
- * opset 21). The model itself is not changed. A module without a rule throws an ExportError naming it and its path.
+ * opset 21), AdaptiveAvgPool2d(1) -> GlobalAveragePool, Residual / BasicBlock -> their branch and shortcut layers,
+ * Mul by alpha (SkipInit), Add, Relu; ResNet -> its layers in order. The model itself is not changed (foldBn folds
+ * only BNs of a Sequential, so not those inside residual blocks). A module without a rule throws an ExportError naming it and its path.
  */
 export function exportOnnx(model: Module, opts: OnnxExportOptions): Uint8Array {
   if (!(model instanceof Module)) throw new ArgumentError(`exportOnnx: expected a Module, got ${String(model)}`);
@@ -96,8 +101,10 @@ function emit(ctx: Ctx, m: Module, path: string, x: Value): Value {
     m.layers.forEach((child, i) => (v = emit(ctx, child, join(path, String(i)), v)));
     return v;
   }
-  // Pass-through layers (Identity, a disabled probe) and Dropout return their input in eval mode.
-  if (m.passThrough || m.constructor === Dropout) return x;
+  if (m instanceof ResNet) return chain(ctx, m.namedLayers(), path, x);
+  if (m instanceof ResidualBase) return residual(ctx, m, path, x);
+  // Identity and its subclasses (the lab's Tap, a probe) and Dropout return their input in eval mode.
+  if (m instanceof Identity || m.constructor === Dropout) return x;
   const where = path || m.constructor.name;
   // The rule first: its own error (no rule, no running statistics) says more than a shape complaint.
   const name = rule(ctx, m, where, x);
@@ -111,19 +118,48 @@ function emit(ctx: Ctx, m: Module, path: string, x: Value): Value {
   return { name, probe };
 }
 
+/** Named layers applied in order, each at path.name; the input itself for an empty list. */
+function chain(ctx: Ctx, layers: [string, Module][], path: string, x: Value): Value {
+  let v = x;
+  for (const [name, child] of layers) v = emit(ctx, child, join(path, name), v);
+  return v;
+}
+
+/** y = act(alpha * branch(x) + shortcut(x)): the two chains, a Mul by alpha (SkipInit), Add, then Relu. */
+function residual(ctx: Ctx, m: ResidualBase, path: string, x: Value): Value {
+  const { g } = ctx;
+  const where = path || m.constructor.name;
+  let b = chain(ctx, m.namedBranch(), path, x).name;
+  const s = chain(ctx, m.namedShortcut(), path, x).name;
+  if (m.alpha !== null) b = g.node('Mul', [b, g.floats(`${where}.alpha`, m.alpha.data, m.alpha.shape)], where);
+  let y = g.node('Add', [b, s], where);
+  if (m.act === 'relu') y = g.node('Relu', [y], where);
+  return { name: y, probe: m.forward(x.probe) };
+}
+
+/** y, then the activation fuseBatchNormAct fused into the layer that made it (none: y itself). */
+function withAct(g: GraphBuilder, act: 'relu' | 'sigmoid' | null, where: string, y: string): string {
+  return act === 'relu' ? g.node('Relu', [y], where) : act === 'sigmoid' ? g.node('Sigmoid', [y], where) : y;
+}
+
 /** The nodes for one layer; returns the output value's name. */
 function rule(ctx: Ctx, m: Module, where: string, x: Value): string {
   const { g } = ctx;
   const c = m.constructor;
   if (c === Linear) return linear(g, m as Linear, where, x.name);
   if (c === Conv2d) return conv(g, m as Conv2d, where, x.name);
-  if (m instanceof BatchNormBase && m.forward === BatchNormBase.prototype.forward) return batchNorm(g, m, where, x.name);
+  if (m instanceof BatchNormBase && m.forward === BatchNormBase.prototype.forward) return withAct(g, m.act, where, batchNorm(g, m, where, x.name));
+  if (c === ReLUMaxPool2d) {
+    const f = m as ReLUMaxPool2d;
+    return pool(g, new MaxPool2d(f.kernelSize, f.opts), where, g.node('Relu', [x.name], where));
+  }
   if (c === ReLU) return g.node('Relu', [x.name], where);
   if (c === Sigmoid) return g.node('Sigmoid', [x.name], where);
   if (c === Tanh) return g.node('Tanh', [x.name], where);
   if (c === Softmax) return g.node('Softmax', [x.name], where, { axis: { int: (m as Softmax).dim } });
   if (c === MaxPool2d || c === AvgPool2d) return pool(g, m as MaxPool2d | AvgPool2d, where, x.name);
   if (c === Flatten) return flatten(g, m as Flatten, where, x);
+  if (c === AdaptiveAvgPool2d) return g.node('GlobalAveragePool', [x.name], where);
   if (c === LayerNorm) return layerNorm(ctx, m as LayerNorm, where, x);
   if (c === GroupNorm) return groupNorm(g, m as GroupNorm, where, x);
   const kids = m.children().length ? ` (a container of ${m.children().length} modules; only Sequential is unrolled)` : '';

@@ -1,6 +1,6 @@
 // Parameter-free layers: activations, pooling, flatten, dropout, identity.
 import { relu, sigmoid, tanh, softmax } from '../ops/activation.js';
-import { maxPool2d, avgPool2d } from '../ops/pool.js';
+import { maxPool2d, avgPool2d, globalAvgPool2d } from '../ops/pool.js';
 import { flatten } from '../ops/shape.js';
 import { dropout } from '../ops/dropout.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -44,10 +44,6 @@ export class Identity extends Module {
   forward(x: Tensor): Tensor {
     return x;
   }
-
-  override get passThrough(): boolean {
-    return true;
-  }
 }
 
 /** (N, d1, d2, ...) -> (N, d1*d2*...) by default. */
@@ -77,6 +73,23 @@ export class AvgPool2d extends Module {
   }
   forward(x: Tensor): Tensor {
     return avgPool2d(x, this.kernelSize, this.opts);
+  }
+}
+
+/**
+ * torch.nn.AdaptiveAvgPool2d for output size 1 only, i.e. global average pooling: (N, C, H, W) -> (N, C, 1, 1),
+ * the shape PyTorch returns (follow it with Flatten for (N, C)). Any other output size is refused.
+ */
+export class AdaptiveAvgPool2d extends Module {
+  readonly outputSize: number;
+  constructor(outputSize: number | readonly [number, number] = 1) {
+    super();
+    const ok = outputSize === 1 || (Array.isArray(outputSize) && outputSize.length === 2 && outputSize[0] === 1 && outputSize[1] === 1);
+    check(ok, `AdaptiveAvgPool2d: only output size 1 (global average pooling) is implemented, got ${JSON.stringify(outputSize)}`);
+    this.outputSize = 1;
+  }
+  forward(x: Tensor): Tensor {
+    return globalAvgPool2d(x);
   }
 }
 

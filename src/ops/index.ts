@@ -8,3 +8,4 @@ export * from './loss.js';
 export * from './conv.js';
 export * from './pool.js';
 export * from './dropout.js';
+export * from './residual.js';

@@ -1,4 +1,4 @@
-// Pooling over (N, C, H, W): max (remembers the winning index for backward), relu fused with max, and average.
+// Pooling over (N, C, H, W): max (remembers the winning index for backward), relu fused with max, average, and global average.
 import { needsGrad, record } from '../autograd/record.js';
 import { Tensor } from '../tensor/tensor.js';
 import { allocUninit } from '../tensor/alloc.js';
@@ -260,6 +260,38 @@ export function avgPool2d(x: Tensor, kernelSize: number, opts: Pool2dOptions = {
           }
         }
       }
+    }
+  });
+}
+
+/**
+ * Global average pooling, PyTorch's adaptive_avg_pool2d(x, 1): x (N, C, H, W) -> (N, C, 1, 1) (the shape PyTorch
+ * keeps; a Flatten after it gives (N, C) as a view). y[n, c] = mean over the plane of x[n, c] (float64 sums);
+ * dx[n, c, i, j] = dy[n, c] / (H W).
+ */
+export function globalAvgPool2d(x: Tensor): Tensor {
+  expectTensor('globalAvgPool2d', 'x', x);
+  if (x.ndim !== 4) throw new ShapeError(`globalAvgPool2d: expected input of shape (N, C, H, W), got ${fmtShape(x.shape)}`);
+  const [n, c, h, w] = x.shape;
+  if (h * w === 0) throw new ShapeError(`globalAvgPool2d: input ${fmtShape(x.shape)} has an empty plane to average`);
+  const plane = h * w;
+  const planes = n * c;
+  const xd = x.data;
+  const out = new Float32Array(planes);
+  for (let p = 0; p < planes; p++) {
+    let s = 0;
+    const base = p * plane;
+    for (let i = 0; i < plane; i++) s += xd[base + i];
+    out[p] = s / plane;
+  }
+  return record(new Tensor(out, [n, c, 1, 1]), 'globalAvgPool2d', [x], (g) => {
+    const fresh = x.grad === null;
+    const gx = x.grad ?? x.freshGrad();
+    for (let p = 0; p < planes; p++) {
+      const v = g[p] / plane;
+      const row = gx.subarray(p * plane, (p + 1) * plane);
+      if (fresh) row.fill(v);
+      else for (let i = 0; i < plane; i++) row[i] += v;
     }
   });
 }
