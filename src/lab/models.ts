@@ -2,9 +2,10 @@
 import { Module } from '../nn/module.js';
 import { Linear } from '../nn/layers.js';
 import { Sequential } from '../nn/sequential.js';
-import { ReLU, Sigmoid, Tanh, Dropout, Flatten } from '../nn/activation.js';
+import { ReLU, Sigmoid, Tanh, Dropout, Flatten, Identity } from '../nn/activation.js';
 import * as init from '../nn/init.js';
-import { BatchNorm1d, BatchRenorm1d, LayerNorm, GroupNorm } from '../nn/norm/index.js';
+import { BatchNorm1d, BatchNormBase, BatchRenorm1d, LayerNorm, GroupNorm } from '../nn/norm/index.js';
+import { fuseBatchNormAct } from '../nn/norm/fuse.js';
 import { Tensor } from '../tensor/tensor.js';
 import { Rng } from '../tensor/rng.js';
 import { ArgumentError } from '../tensor/errors.js';
@@ -54,21 +55,53 @@ export interface MlpSpec {
   noise?: { shift: number; scale: number };
 }
 
+/** What fuseBatchNormAct fused across a tap: the BatchNorm before it and the activation layer it absorbed. */
+interface FusedAcross {
+  bn: BatchNormBase;
+  activation: Module;
+  kind: 'relu' | 'sigmoid';
+}
+
 /**
- * Records the tensor flowing through it (the input of the next activation). Identity otherwise;
- * enabled only while probing so the normal path keeps no references.
+ * Records the tensor flowing through it (the input of the next activation). Identity otherwise (a subclass of it,
+ * so that export skips it); enabled only while probing so the normal path keeps no references.
+ *
+ * buildMlp fuses the BatchNorm before a tap with the activation after it (fuseBatchNormAct looking past taps), so
+ * the activation's input exists only while a tap looks: enabling the tap undoes that fusion (the BatchNorm
+ * stops applying the activation, the tap applies the absorbed layer after recording), disabling it restores it.
+ * Either way the values and gradients are bit-identical.
  */
-export class Tap extends Module {
+export class Tap extends Identity {
   last: Tensor | null = null;
-  enabled = false;
-  forward(x: Tensor): Tensor {
-    if (this.enabled) this.last = x;
-    return x;
+  private on = false;
+  private fused: FusedAcross | null = null;
+
+  get enabled(): boolean {
+    return this.on;
   }
 
-  /** A disabled tap is an identity: Sequential may then fuse the BatchNorm before it with the activation after. */
+  set enabled(v: boolean) {
+    this.on = v;
+    if (this.fused !== null) this.fused.bn.act = v ? null : this.fused.kind;
+  }
+
+  /** Called by buildMlp after fusion: bn now applies `activation` (kind), whose slot after this tap is an Identity. */
+  fusedAcross(bn: BatchNormBase, activation: Module, kind: 'relu' | 'sigmoid'): void {
+    this.fused = { bn, activation, kind };
+  }
+
+  /**
+   * @deprecated Read only by ONNX export (src/io/onnx.ts) to skip a disabled tap; goes with Module.passThrough once
+   * that export recognizes layers that return their input.
+   */
   override get passThrough(): boolean {
-    return !this.enabled;
+    return !this.on;
+  }
+
+  override forward(x: Tensor): Tensor {
+    if (!this.on) return x;
+    this.last = x;
+    return this.fused === null ? x : this.fused.activation.forward(x);
   }
 }
 
@@ -221,5 +254,20 @@ export function buildMlp(spec: MlpSpec, seed: number): BuiltMlp {
   initLinear(out, spec.init, 'sigmoid', rng);
   linears.push(out);
   layers.push(out);
-  return { model: new Sequential(...layers), linears, norms, taps };
+  return { model: fuseAcrossTaps(layers), linears, norms, taps };
+}
+
+/**
+ * The model with each BatchNorm + activation fused (fuseBatchNormAct, looking past the tap between them); each tap
+ * learns what was fused across it, so that it can undo the fusion while it records (see Tap).
+ */
+function fuseAcrossTaps(layers: Module[]): Sequential {
+  const model = fuseBatchNormAct(new Sequential(...layers), { inplace: true, lookPast: (m) => m instanceof Tap });
+  layers.forEach((m, i) => {
+    const bn = layers[i - 1];
+    if (!(m instanceof Tap) || !(bn instanceof BatchNormBase) || bn.act === null) return;
+    // The absorbed activation is the layer after the tap in the list as built (the model now holds an Identity there).
+    m.fusedAcross(bn, layers[i + 1], bn.act);
+  });
+  return model;
 }

@@ -4,3 +4,6 @@ export * from './layers.js';
 export * from './activation.js';
 export * from './sequential.js';
 export * as init from './init.js';
+export * from './residual.js';
+export * from './models.js';
+export * from './fused.js';

@@ -20,8 +20,9 @@ export abstract class Module {
   abstract forward(x: Tensor): Tensor;
 
   /**
-   * True while forward(x) returns x itself (Identity, a disabled probe): Sequential then looks past this layer
-   * for layers it can fuse, so a pass-through between a BatchNorm and its activation does not cost the fusion.
+   * True while forward(x) returns x itself (Identity, a disabled probe).
+   * @deprecated Sequential no longer reads it (fusion is the explicit pass fuseBatchNormAct); kept only until ONNX
+   * export (src/io/onnx.ts) tests `instanceof Identity` instead and Identity drops its override, then it goes.
    */
   get passThrough(): boolean {
     return false;

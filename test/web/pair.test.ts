@@ -28,7 +28,8 @@ describe('Pair', () => {
   it("places 'bn-after' after the activation, where the Linear keeps its bias", async () => {
     const p = await pairOf({ left: 'bn-before', right: 'bn-after', depth: 1, dropout: 0.1 });
     const names = (i: 0 | 1) => p.sides[i].net.model.layers.map((m) => m.constructor.name);
-    expect(names(0)).toEqual(['Flatten', 'Linear', 'BatchNorm1d', 'Tap', 'ReLU', 'Dropout', 'Linear']);
+    // buildMlp fuses BN + ReLU (fuseBatchNormAct): the BN carries the activation and the ReLU's slot is an Identity.
+    expect(names(0)).toEqual(['Flatten', 'Linear', 'BatchNorm1d', 'Tap', 'Identity', 'Dropout', 'Linear']);
     expect(names(1)).toEqual(['Flatten', 'Linear', 'Tap', 'ReLU', 'BatchNorm1d', 'Dropout', 'Linear']);
     expect(p.sides[0].net.linears[0].bias).toBeNull();
     expect(p.sides[1].net.linears[0].bias).not.toBeNull();

@@ -67,6 +67,11 @@ export abstract class BatchNormBase extends Module {
   runningVar: Tensor | null;
   /** Training forward passes so far (a 0-d tensor, as PyTorch's long buffer). */
   numBatchesTracked: Tensor | null;
+  /**
+   * The activation applied in the same op (BN + ReLU / Sigmoid), set by fuseBatchNormAct when it absorbs the
+   * activation layer after this one; null (the default) is plain BatchNorm.
+   */
+  act: BnAct = null;
   /** Running variance from the unbiased batch variance (PyTorch) or the biased one (Keras). */
   protected unbiasedRunningVar = true;
   private frozen = false;
@@ -101,14 +106,14 @@ export abstract class BatchNormBase extends Module {
     return null;
   }
 
-  /** Normalizes x (see the class doc for the three behaviours). */
+  /** Normalizes x (see the class doc for the three behaviours), then applies `act` if fuseBatchNormAct set one. */
   forward(x: Tensor): Tensor {
-    return this.forwardAct(x, null);
+    return this.forwardAct(x, this.act);
   }
 
   /**
-   * act(BN(x)) as one op: what Sequential runs for a BatchNorm directly followed by a ReLU or Sigmoid. The same
-   * values and gradients as the two modules, without the activation's separate pass and tensors.
+   * act(BN(x)) as one op: the same values and gradients as BatchNorm then the ReLU / Sigmoid module, without the
+   * activation's separate pass and tensors (act null: BN alone).
    */
   forwardAct(x: Tensor, act: BnAct): Tensor {
     if (!(x instanceof Tensor)) throw new ArgumentError(`${this.constructor.name}: input must be a Tensor`);

@@ -5,7 +5,7 @@ import { Rng } from '../../tensor/rng.js';
 import { Module } from '../module.js';
 import { Sequential } from '../sequential.js';
 import { Conv2d, Linear } from '../layers.js';
-import { Identity } from '../activation.js';
+import { Identity, ReLU, Sigmoid } from '../activation.js';
 import { BatchNormBase, BatchNorm1d, BatchNorm2d } from './batchnorm.js';
 
 /**
@@ -92,8 +92,9 @@ function fold(m: Module, path: string): Module {
           throw new ArgumentError(`foldBatchNorm: ${child.constructor.name} at '${where}' ${after}, not a Linear or Conv2d, so it cannot be folded`);
         }
         out[i - 1] = foldPair(prev, child, where);
-        // Identity keeps the positions, so state dict keys of the other layers stay those of the original.
-        out.push(new Identity());
+        // Identity keeps the positions, so state dict keys of the other layers stay those of the original; a BN
+        // that fuseBatchNormAct gave an activation leaves that activation in its place.
+        out.push(child.act === 'relu' ? new ReLU() : child.act === 'sigmoid' ? new Sigmoid() : new Identity());
       } else {
         out.push(fold(child, where));
       }
@@ -110,7 +111,8 @@ function fold(m: Module, path: string): Module {
 
 /**
  * A new eval-only model in which every BatchNorm that directly follows a Linear (BatchNorm1d) or Conv2d
- * (BatchNorm2d) in a Sequential is merged into that layer and replaced by Identity. Eval BN is the affine map
+ * (BatchNorm2d) in a Sequential is merged into that layer and replaced by Identity (by its activation when
+ * fuseBatchNormAct fused one into it). Eval BN is the affine map
  * y = s (x - running_mean) + beta with s = gamma / sqrt(running_var + eps), so
  *   W' = s W (row / output channel c scaled by s_c),  b' = s (b - running_mean) + beta.
  * The original model is not changed. Throws an ArgumentError for a BN that is not preceded by a foldable layer,

@@ -1,7 +1,7 @@
-// Sequential's fused BatchNorm + ReLU / Sigmoid: the same values, gradients and running statistics as the modules one by one, bit for bit.
+// fuseBatchNormAct (BatchNorm + ReLU / Sigmoid, ReLU + MaxPool2d): the unfused values, gradients and running statistics bit for bit, the same keys.
 import { describe, expect, it } from 'vitest';
-import { BatchNorm1d, BatchNorm2d, BatchNormBase, BatchRenorm1d } from '../../../src/nn/norm/index.js';
-import { Identity, Linear, MaxPool2d, ReLU, Sequential, Sigmoid, type Module } from '../../../src/nn/index.js';
+import { BatchNorm1d, BatchNorm2d, BatchNormBase, BatchRenorm1d, foldBatchNorm, fuseBatchNormAct } from '../../../src/nn/norm/index.js';
+import { Conv2d, Flatten, Identity, Linear, MaxPool2d, ReLU, ReLUMaxPool2d, Sequential, Sigmoid, type Module } from '../../../src/nn/index.js';
 import { noGrad } from '../../../src/autograd/grad-mode.js';
 import { Rng } from '../../../src/tensor/rng.js';
 import { Tensor } from '../../../src/tensor/tensor.js';
@@ -35,7 +35,7 @@ interface Outcome {
   op: string;
 }
 
-/** One forward + backward, fused through a Sequential or as separate modules; x.grad optionally pre-filled. */
+/** One forward + backward, fused by the pass or as separate modules; x.grad optionally pre-filled. */
 function run(shape: number[], act: Act, fused: boolean, o: { train: boolean; vbs?: number; renorm?: boolean; accumulate?: boolean }): Outcome {
   const rng = new Rng(7);
   const n = shape.reduce((a, b) => a * b, 1);
@@ -47,13 +47,13 @@ function run(shape: number[], act: Act, fused: boolean, o: { train: boolean; vbs
   const seq = new Sequential(bn, a);
   if (o.train) seq.train();
   else seq.eval();
-  const y = fused ? seq.forward(x) : a.forward(bn.forward(x));
+  const y = fused ? fuseBatchNormAct(seq, { inplace: true }).forward(x) : a.forward(bn.forward(x));
   const op = y.op;
   y.backward(dz);
   return { y: y.data, dx: x.grad!, dw: bn.weight!.grad!, db: bn.bias!.grad!, rm: bn.runningMean!.data, rv: bn.runningVar!.data, op };
 }
 
-describe('Sequential fuses BatchNorm + activation', () => {
+describe('fuseBatchNormAct fuses BatchNorm + activation', () => {
   const cases: { shape: number[]; train: boolean; vbs?: number; renorm?: boolean; accumulate?: boolean }[] = [
     { shape: [60, 100], train: true }, // the paper's net: the WebAssembly (N, C) path, rows in one chunk
     { shape: [300, 128], train: true }, // rows over two chunks: sums and dx in separate visits
@@ -78,10 +78,12 @@ describe('Sequential fuses BatchNorm + activation', () => {
     }
   }
 
-  it('keeps ReLU + MaxPool2d fused instead when the ReLU is followed by a pool', () => {
+  it('fuses ReLU + MaxPool2d instead when the ReLU is followed by a pool', () => {
     const x = new Tensor(new Float32Array(2 * 3 * 4 * 4).map((_, i) => Math.sin(i)), [2, 3, 4, 4], true);
-    const y = new Sequential(new BatchNorm2d(3), new ReLU(), new MaxPool2d(2)).forward(x);
-    expect(y.op).not.toMatch(/BatchNorm2d\+relu/);
+    const seq = fuseBatchNormAct(new Sequential(new BatchNorm2d(3), new ReLU(), new MaxPool2d(2)));
+    expect(seq.layers.map((m) => m.constructor)).toEqual([BatchNorm2d, ReLUMaxPool2d, Identity]);
+    const y = seq.forward(x);
+    expect(y.op).toBe('reluMaxPool2d');
     expect(y.parents[0].op).toBe('BatchNorm2d');
   });
 
@@ -93,30 +95,79 @@ describe('Sequential fuses BatchNorm + activation', () => {
         return super.forward(x);
       }
     }
-    const bn = new Loud(4);
-    const y = new Sequential(bn, new ReLU()).forward(new Tensor(new Float32Array(8).map((_, i) => i), [2, 4]));
-    expect(bn.calls).toBe(1);
+    const seq = fuseBatchNormAct(new Sequential(new Loud(4), new ReLU()));
+    const y = seq.forward(new Tensor(new Float32Array(8).map((_, i) => i), [2, 4]));
+    expect((seq.at(0) as Loud).calls).toBe(1);
     expect(y.op).toBe('relu');
+  });
+
+  it('fuses across an Identity, not across another layer unless lookPast says so', () => {
+    class Probe extends Identity {}
+    const build = () => new Sequential(new BatchNorm1d(4), new Identity(), new Probe(), new Sigmoid());
+    const x = new Tensor(new Float32Array(8).map((_, i) => i * i), [2, 4]);
+    const plain = build().forward(x);
+    expect(plain.op).toBe('sigmoid');
+    expect(fuseBatchNormAct(build()).forward(x).op).toBe('sigmoid');
+    const fused = fuseBatchNormAct(build(), { lookPast: (m) => m instanceof Probe }).forward(x);
+    expect(fused.op).toBe('BatchNorm1d+sigmoid');
+    expect(fused.data).toEqual(plain.data);
   });
 });
 
-describe('fusion past pass-through layers', () => {
-  it('fuses across an Identity, and not across a layer that is not one', () => {
-    class Probe extends Identity {
-      on = false;
-      override get passThrough(): boolean {
-        return !this.on;
+describe('fuseBatchNormAct as a pass', () => {
+  const convNet = () => {
+    const rng = new Rng(5);
+    return new Sequential(
+      new Conv2d(1, 3, 3, { padding: 1, rng }), new BatchNorm2d(3), new ReLU(), new MaxPool2d(2),
+      new Conv2d(3, 4, 3, { padding: 1, rng }), new BatchNorm2d(4), new ReLU(), new Flatten(), new Linear(4 * 16, 2, { rng }),
+    );
+  };
+
+  it('keeps the state dict keys and values, and returns a copy unless inplace', () => {
+    const m = convNet();
+    const f = fuseBatchNormAct(m);
+    const sd = m.stateDict();
+    const fsd = f.stateDict();
+    expect(Object.keys(fsd)).toEqual(Object.keys(sd));
+    for (const k of Object.keys(sd)) expect(fsd[k].data).toEqual(sd[k].data);
+    expect(m.layers.map((l) => l.constructor)).toEqual(convNet().layers.map((l) => l.constructor));
+    expect((f.at(5) as BatchNormBase).act).toBe('relu');
+    expect(f.at(6)).toBeInstanceOf(Identity);
+    expect(fuseBatchNormAct(m, { inplace: true })).toBe(m);
+    // A state dict moves between the fused and the unfused model in both directions.
+    convNet().loadStateDict(fsd);
+    f.loadStateDict(sd);
+  });
+
+  it('trains a conv net to the same weights and running statistics as the unfused one, bit for bit', () => {
+    const plain = convNet();
+    const fused = fuseBatchNormAct(convNet());
+    const rng = new Rng(11);
+    for (let step = 0; step < 3; step++) {
+      const x = new Tensor(new Float32Array(6 * 64).map(() => rng.normal()), [6, 1, 8, 8]);
+      const dy = new Float32Array(12).map(() => rng.normal());
+      for (const m of [plain, fused]) {
+        m.forward(x).backward(dy);
+        for (const p of m.parameters()) {
+          for (let i = 0; i < p.size; i++) p.data[i] -= 0.1 * p.grad![i];
+          p.grad = null;
+        }
       }
     }
-    const probe = new Probe();
-    const seq = new Sequential(new BatchNorm1d(4), new Identity(), probe, new Sigmoid());
-    const x = new Tensor(new Float32Array(8).map((_, i) => i * i), [2, 4]);
-    const fused = seq.forward(x);
-    expect(fused.op).toBe('BatchNorm1d+sigmoid');
-    probe.on = true;
-    const unfused = seq.forward(x);
-    expect(unfused.op).toBe('sigmoid');
-    expect(fused.data).toEqual(unfused.data);
+    const fsd = fused.stateDict();
+    for (const [k, t] of Object.entries(plain.stateDict())) expect(fsd[k].data, k).toEqual(t.data);
+  });
+
+  it('foldBatchNorm of a fused model keeps the activation the BN carried', () => {
+    const rng = new Rng(2);
+    const m = new Sequential(new Linear(4, 3, { rng }), new BatchNorm1d(3), new ReLU()).eval();
+    (m.at(1) as BatchNorm1d).runningMean!.data.set([0.5, -1, 2]);
+    const x = new Tensor(new Float32Array(8).map((_, i) => Math.sin(i) * 3), [2, 4]);
+    const folded = foldBatchNorm(fuseBatchNormAct(m));
+    expect(folded.layers.map((l) => l.constructor)).toEqual([Linear, ReLU, Identity]);
+    const want = m.forward(x).data;
+    const got = folded.forward(x).data;
+    got.forEach((v, i) => expect(v).toBeCloseTo(want[i], 5));
   });
 });
 
@@ -128,7 +179,7 @@ describe('Sequential inference reuses its intermediate buffers', () => {
       l.weight.data.forEach((_, k, a) => (a[k] = rng.normal() * 0.2));
       return l;
     };
-    return new Sequential(lin(8, 16), new BatchNorm1d(16), new ReLU(), lin(16, 16), new Sigmoid(), lin(16, 4));
+    return fuseBatchNormAct(new Sequential(lin(8, 16), new BatchNorm1d(16), new ReLU(), lin(16, 16), new Sigmoid(), lin(16, 4)), { inplace: true });
   };
   const input = () => new Tensor(new Float32Array(64 * 8).map((_, i) => Math.sin(i)), [64, 8]);
 
@@ -150,9 +201,6 @@ describe('Sequential inference reuses its intermediate buffers', () => {
       override forward(t: Tensor): Tensor {
         this.held = t;
         return t;
-      }
-      override get passThrough(): boolean {
-        return false;
       }
     }
     const keep = new Keep();
@@ -179,8 +227,7 @@ describe('Sequential training recycles the buffers of its intermediates after ba
       return [lin(8, 12), new BatchNorm1d(12), new ReLU(), lin(12, 12), new Sigmoid(), lin(12, 3)];
     };
     const x = new Tensor(new Float32Array(32 * 8).map((_, i) => Math.cos(i)), [32, 8]);
-    const seqLayers = make();
-    const seq = new Sequential(...seqLayers);
+    const seq = fuseBatchNormAct(new Sequential(...make()), { inplace: true });
     const loose = make();
     const outputs: { t: Tensor; copy: Float32Array }[] = [];
     for (let step = 0; step < 4; step++) {
