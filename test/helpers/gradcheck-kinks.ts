@@ -1,7 +1,6 @@
 // Central-difference gradient checks through ReLU kinks: elements whose step crosses a kink are detected and skipped.
 import type { Tensor } from '../../src/tensor/tensor.js';
-import { Rng } from '../../src/tensor/rng.js';
-import { noGrad } from '../../src/autograd/grad-mode.js';
+import { backwardWithCotangent } from './gradcheck.js';
 
 /** What gradCheckKinks found: the worst relative error over checked elements, and how many it skipped. */
 export interface KinkCheck {
@@ -20,18 +19,7 @@ export interface KinkCheck {
 export function gradCheckKinks(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opts: { eps?: number; tol?: number; seed?: number; maxSkipped?: number } = {}): KinkCheck {
   const eps = opts.eps ?? 1e-2;
   const tol = opts.tol ?? 2e-2;
-  const rng = new Rng(opts.seed ?? 7);
-  for (const x of inputs) x.grad = null;
-  const y = f(...inputs);
-  const cot = new Float32Array(y.size);
-  for (let i = 0; i < cot.length; i++) cot[i] = rng.normal();
-  y.backward(cot);
-  const contract = (): number => {
-    const out = noGrad(() => f(...inputs));
-    let s = 0;
-    for (let i = 0; i < cot.length; i++) s += out.data[i] * cot[i];
-    return s;
-  };
+  const contract = backwardWithCotangent(f, inputs, opts.seed ?? 7);
   const r: KinkCheck = { worst: 0, checked: 0, skipped: 0 };
   for (const [k, x] of inputs.entries()) {
     if (!x.requiresGrad) continue;

@@ -12,6 +12,25 @@ export interface GradCheckOptions {
 }
 
 /**
+ * Runs f forward and backward with a fixed random cotangent c (fresh gradients on the inputs), and returns
+ * <c, f(inputs)> under noGrad as a function of the inputs' current data, for the difference quotients.
+ */
+export function backwardWithCotangent(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], seed: number): () => number {
+  const rng = new Rng(seed);
+  for (const x of inputs) x.grad = null;
+  const y = f(...inputs);
+  const cot = new Float32Array(y.size);
+  for (let i = 0; i < cot.length; i++) cot[i] = rng.normal();
+  y.backward(cot);
+  return (): number => {
+    const out = noGrad(() => f(...inputs));
+    let s = 0;
+    for (let i = 0; i < cot.length; i++) s += out.data[i] * cot[i];
+    return s;
+  };
+}
+
+/**
  * Checks d<c, f(inputs)>/d input against central differences for every input with requiresGrad,
  * where c is a fixed random cotangent. Returns the worst error found (and throws over tol).
  * Why a random cotangent: with BN in training mode sum(y) has zero gradient, so a .sum() check proves nothing.
@@ -19,18 +38,7 @@ export interface GradCheckOptions {
 export function gradCheck(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opts: GradCheckOptions = {}): number {
   const eps = opts.eps ?? 1e-2;
   const tol = opts.tol ?? 2e-2;
-  const rng = new Rng(opts.seed ?? 7);
-  for (const x of inputs) x.grad = null;
-  const y = f(...inputs);
-  const cot = new Float32Array(y.size);
-  for (let i = 0; i < cot.length; i++) cot[i] = rng.normal();
-  y.backward(cot);
-  const contract = (): number => {
-    const out = noGrad(() => f(...inputs));
-    let s = 0;
-    for (let i = 0; i < cot.length; i++) s += out.data[i] * cot[i];
-    return s;
-  };
+  const contract = backwardWithCotangent(f, inputs, opts.seed ?? 7);
   let worst = 0;
   for (const [k, x] of inputs.entries()) {
     if (!x.requiresGrad) continue;
