@@ -4,7 +4,7 @@ import { writeReport } from '../report/index.js';
 import { ArgumentError } from '../tensor/errors.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { STUDY_FILE, studyRunDirs } from '../lab/runner.js';
+import { STUDY_FILE, studyRunDirs } from '../lab/runner/run.js';
 
 /** Registers `bnlab report`. Errors in the input (missing dir, no results.json, bad JSON) are ReportErrors, printed by main. */
 export function registerReport(program: Command): void {

@@ -6,7 +6,7 @@ import { saveOnnx } from '../io/onnx-file.js';
 import { WeightsFileError } from '../io/errors.js';
 import { loadTrialModel } from '../lab/saved-model.js';
 import { evalBothModes, trialDataset } from '../lab/saved-eval.js';
-import { positiveIntFlag } from '../lab/runner-config.js';
+import { positiveIntFlag } from '../lab/runner/config.js';
 import { fmtShape } from '../tensor/errors.js';
 
 const num = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(4)).toString() : String(x));

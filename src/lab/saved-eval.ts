@@ -8,8 +8,8 @@ import { BatchNormBase } from '../nn/norm/batchnorm.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { BaseConfig, Experiment } from './experiment.js';
 import { EXPERIMENTS, isExperimentName } from './registry.js';
-import { ConfigError } from './runner-config.js';
-import { datasetFor } from './runner-trial.js';
+import { ConfigError } from './runner/config.js';
+import { datasetFor } from './runner/trial.js';
 import type { SavedModelInfo } from './saved-model.js';
 import { evaluate } from './train.js';
 

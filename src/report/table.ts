@@ -1,7 +1,7 @@
 // The metrics table of a run: every metric's mean ± 95% CI per condition (arm + params), for HTML and Markdown.
 import type { Trial } from '../lab/results.js';
 import { groupTrials, metricCI, metricNames, fmtParam } from './group.js';
-import { num } from './specs/common.js';
+import { num } from './specs/vega-blocks.js';
 
 /** A table as header plus rows of cells (already formatted strings). */
 export interface Table {

@@ -8,12 +8,12 @@ import { NonFiniteError } from '../../src/tensor/errors.js';
 import type { BaseConfig, Experiment } from '../../src/lab/experiment.js';
 import { trialId } from '../../src/lab/experiment.js';
 import type { Results, Trial } from '../../src/lab/results.js';
-import { Journal, readJournal } from '../../src/lab/journal.js';
+import { Journal, readJournal } from '../../src/lab/runner/journal.js';
 import { EXPERIMENTS, EXPERIMENT_NAMES } from '../../src/lab/registry.js';
-import { ConfigError, parseSetValue, resolveConfig, validateConfig } from '../../src/lab/runner-config.js';
-import { resumeRun, runExperiment, runStudy, resumeStudy } from '../../src/lab/runner.js';
-import { createProgress } from '../../src/lab/progress.js';
-import { stringifyResults } from '../../src/lab/runner-output.js';
+import { ConfigError, parseSetValue, resolveConfig, validateConfig } from '../../src/lab/runner/config.js';
+import { resumeRun, runExperiment, runStudy, resumeStudy } from '../../src/lab/runner/run.js';
+import { createProgress } from '../../src/lab/runner/progress.js';
+import { stringifyResults } from '../../src/lab/runner/output.js';
 
 const silent = { jobs: 1, progress: createProgress('silent') };
 

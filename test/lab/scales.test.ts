@@ -2,8 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { scales, bestCell, type ScalesConfig } from '../../src/lab/experiments/scales.js';
 import type { Trial } from '../../src/lab/results.js';
-import { resolveConfig } from '../../src/lab/runner-config.js';
-import { executeTrial } from '../../src/lab/runner-trial.js';
+import { resolveConfig } from '../../src/lab/runner/config.js';
+import { executeTrial } from '../../src/lab/runner/trial.js';
 import { meanCI } from '../../src/lab/stats.js';
 
 describe('scales on the tiny preset', () => {

@@ -8,9 +8,9 @@ import { trainClassifier } from '../train.js';
 import { BatchRenorm1d, renormRamp } from '../../nn/norm/renorm.js';
 import { ArgumentError } from '../../tensor/errors.js';
 import { meanCI, type MeanCI } from '../stats.js';
-import { baseFields, fields, inputSize } from './mlp-common.js';
-import { againstZero, bySeed, paired, pairedValues, pct, points, seeds, select, sgn } from './paired.js';
-import { divergedFinding } from './diverged.js';
+import { baseFields, fields, inputSize } from '../kit/config.js';
+import { againstZero, bySeed, paired, pairedValues, pct, points, seeds, select, sgn } from '../kit/paired.js';
+import { divergedFinding } from '../kit/diverged.js';
 
 /** The normalizations compared. */
 export const BATCHSIZE_ARMS = ['bn', 'renorm', 'ghost', 'group', 'layer'] as const;

@@ -8,9 +8,11 @@ import { trainClassifier } from '../train.js';
 import { crossEntropy } from '../../ops/loss.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { Dataset } from '../../data/dataset.js';
-import { baseFields, fields, inputSize, chanceOf, metricCI, fmtPct, seedsText, round, finitePoints, stdOf, l2norm, trainOptionsOf } from './mlp-common.js';
+import { baseFields, fields, inputSize, chanceOf, trainOptionsOf } from '../kit/config.js';
+import { metricCI, finitePoints, stdOf, l2norm } from '../kit/trials.js';
+import { fmtPct, seedsText, round } from '../kit/format.js';
 import type { Comparison } from '../compare.js';
-import { paired } from './paired.js';
+import { paired } from '../kit/paired.js';
 
 const schema = z
   .object({

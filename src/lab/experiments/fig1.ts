@@ -10,6 +10,8 @@ import type { Finding, Series, Trial, Verdict } from '../results.js';
 import { compare, verdictOf, type Comparison } from '../compare.js';
 import { meanCI, percentile, type MeanCI } from '../stats.js';
 import { stepsToReach, trainClassifier } from '../train.js';
+import { baseFields, fields } from '../kit/config.js';
+import { fmtInt, fmtPct, fmtSteps, noDifference, percent, seedsText } from '../kit/format.js';
 
 const ARMS = ['bn', 'plain'] as const;
 type Fig1Arm = (typeof ARMS)[number];
@@ -39,20 +41,18 @@ const int = (what: string, min: number) => z.number({ invalid_type_error: `${wha
 
 const schema = z
   .object({
-    dataset: z.string().min(1),
-    dataDir: z.string().optional(),
-    seeds: int('seeds', 1).max(1000),
-    steps: int('steps', 1),
-    batchSize: int('batchSize', 2),
-    lr: z.number().positive('lr must be positive').finite(),
-    initStd: z.number().positive('initStd must be positive').finite(),
-    hidden: z.array(int('hidden widths', 1)).min(1, 'hidden needs at least one layer'),
+    ...baseFields,
+    steps: fields.steps,
+    batchSize: fields.batchSize,
+    lr: fields.lr,
+    initStd: fields.initStd,
+    hidden: fields.hidden,
     arms: z
       .array(z.enum(ARMS))
       .min(1, 'arms needs at least one of bn, plain')
       .refine((a) => new Set(a).size === a.length, 'arms must not repeat'),
-    evalEvery: int('evalEvery', 1),
-    evalSamples: int('evalSamples', 1),
+    evalEvery: fields.evalEvery,
+    evalSamples: fields.evalSamples,
     probeUnits: int('probeUnits', 1),
     probeSamples: int('probeSamples', 2),
     target: z.union([z.number().gt(0, 'target must be in (0, 1]').max(1, 'target must be in (0, 1]'), z.literal('auto')]),
@@ -181,26 +181,9 @@ export function driftOf(curves: Record<string, Series>, units: number): { median
 
 // ---- findings -------------------------------------------------------------------------------------
 
-const pct = (x: number, d = 1) => `${(100 * x).toFixed(d)}%`;
-const int0 = (x: number) => Math.round(x).toLocaleString('en-US');
 const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 const r4 = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(4)) : null);
 
-/** "3 seeds" / "1 seed". */
-export function seedsText(n: number): string {
-  return `${n} seed${n === 1 ? '' : 's'}`;
-}
-
-/** Why there is no verdict: the difference's CI includes 0, or a single seed that has no interval at all. */
-export function noDifference(seeds: number): string {
-  return seeds < 2 ? 'no verdict from 1 seed (no confidence interval)' : 'no clear difference (the 95% CI of the difference includes 0)';
-}
-
-const accCI = (ci: MeanCI) => (ci.n > 1 ? `${pct(ci.mean)} ± ${pct(ci.half)}` : pct(ci.mean));
-
-function stepsCI(ci: MeanCI): string {
-  return ci.n > 1 ? `${int0(ci.mean)} ± ${int0(ci.half)}` : int0(ci.mean);
-}
 
 /**
  * The 'auto' target. Each arm's level is the best accuracy its worst seed reached (diverged trials left
@@ -241,21 +224,21 @@ function convergenceFinding(trials: readonly Trial[], c: Fig1Config, target: num
   const pl = meanCI(plSteps);
   const missBn = bnSteps.length - bn.n;
   const missPl = plSteps.length - pl.n;
-  const tgt = `${pct(target, 0)}${autoArm ? ` (auto: 95% of the best accuracy every ${autoArm} seed reached)` : ''}`;
+  const tgt = `${percent(target, 0)}${autoArm ? ` (auto: 95% of the best accuracy every ${autoArm} seed reached)` : ''}`;
   const values: Finding['values'] = { target, bnSteps: r4(bn.mean), bnHalf: r4(bn.half), plainSteps: r4(pl.mean), plainHalf: r4(pl.half), bnMissed: missBn, plainMissed: missPl, seeds: c.seeds };
-  const never = (k: number, n: number, who: string) => (k ? `; ${k} of ${n} ${who} seed${n === 1 ? '' : 's'} never reached it in ${int0(c.steps)} steps` : '');
+  const never = (k: number, n: number, who: string) => (k ? `; ${k} of ${n} ${who} seed${n === 1 ? '' : 's'} never reached it in ${fmtInt(c.steps)} steps` : '');
   let verdict: Verdict;
   let text: string;
   let cmp: Comparison | null = null;
   if (bn.n === 0 && pl.n === 0) {
     verdict = 'inconclusive';
-    text = `Neither arm reached ${tgt} test accuracy within ${int0(c.steps)} steps (${seedsText(c.seeds)}).`;
+    text = `Neither arm reached ${tgt} test accuracy within ${fmtInt(c.steps)} steps (${seedsText(c.seeds)}).`;
   } else if (pl.n === 0 || bn.n === 0) {
     const bnWins = pl.n === 0;
     verdict = bnWins ? 'supported' : 'contradicted';
     const who = bnWins ? ['With BN', 'without'] : ['Without BN', 'with BN'];
     const ci = bnWins ? bn : pl;
-    text = `${who[0]}, test accuracy reached ${tgt} after ${stepsCI(ci)} steps; ${who[1]}, no seed reached it within ${int0(c.steps)} steps (${seedsText(c.seeds)}).`;
+    text = `${who[0]}, test accuracy reached ${tgt} after ${fmtSteps(ci)} steps; ${who[1]}, no seed reached it within ${fmtInt(c.steps)} steps (${seedsText(c.seeds)}).`;
   } else {
     // Step 0 counts as reached when the first evaluation already beats the target: no ratio then.
     const ratio = bn.mean > 0 ? pl.mean / bn.mean : NaN;
@@ -267,7 +250,7 @@ function convergenceFinding(trials: readonly Trial[], c: Fig1Config, target: num
     const sep = cmp.outcome === 'lower' ? -1 : cmp.outcome === 'higher' ? 1 : 0;
     verdict = sep === -1 && missBn === 0 ? 'supported' : sep === 1 && missPl === 0 ? 'contradicted' : 'inconclusive';
     text =
-      `With BN, test accuracy reached ${tgt} after ${stepsCI(bn)} steps vs ${stepsCI(pl)} without (${Number.isFinite(ratio) ? `${ratio.toFixed(1)}x, ` : ''}${seedsText(c.seeds)})` +
+      `With BN, test accuracy reached ${tgt} after ${fmtSteps(bn)} steps vs ${fmtSteps(pl)} without (${Number.isFinite(ratio) ? `${ratio.toFixed(1)}x, ` : ''}${seedsText(c.seeds)})` +
       `${never(missBn, bnSteps.length, 'BN')}${never(missPl, plSteps.length, 'plain')}.` +
       (verdict === 'contradicted' ? ' Here BN was slower, contrary to the claim.' : verdict === 'inconclusive' ? ` ${cap(noDifference(c.seeds))}.` : '');
   }
@@ -291,7 +274,7 @@ function finalFinding(trials: readonly Trial[], c: Fig1Config): Finding {
     : verdict === 'contradicted' ? 'lower with BN, contrary to the claim'
     : verdict === 'equivalent' ? `equivalent within ${pts(FINAL_MARGIN)} point`
     : `${noDifference(c.seeds)}, nor equivalent within ${pts(FINAL_MARGIN)} point${need}`;
-  const text = `After ${int0(c.steps)} steps, test accuracy was ${accCI(bn)} with BN vs ${accCI(pl)} without${d}: ${cmpText}.${divText}`;
+  const text = `After ${fmtInt(c.steps)} steps, test accuracy was ${fmtPct(bn)} with BN vs ${fmtPct(pl)} without${d}: ${cmpText}.${divText}`;
   return { id: 'final-accuracy', claim, text, verdict, values: { bn: r4(bn.mean), bnHalf: r4(bn.half), plain: r4(pl.mean), plainHalf: r4(pl.half), steps: c.steps, margin: FINAL_MARGIN }, comparisons: [cmp] };
 }
 

@@ -9,10 +9,10 @@ import { crossEntropy } from '../../ops/loss.js';
 import { noGrad } from '../../autograd/grad-mode.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { Dataset } from '../../data/dataset.js';
-import { baseFields, fields, inputSize, trainOptionsOf } from './mlp-common.js';
+import { baseFields, fields, inputSize, trainOptionsOf } from '../kit/config.js';
 import { meanCI } from '../stats.js';
-import { num, paired, pairedValues, pct, points, seeds, select, sgn, type Paired } from './paired.js';
-import { divergedFinding } from './diverged.js';
+import { num, paired, pairedValues, pct, points, seeds, select, sgn, type Paired } from '../kit/paired.js';
+import { divergedFinding } from '../kit/diverged.js';
 
 /** The arms: the paper's net without and with BN, and Santurkar et al.'s BN followed by fresh random noise every step. */
 export const ICS_ARMS = ['plain', 'bn', 'noisy-bn'] as const;

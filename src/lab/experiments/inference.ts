@@ -12,10 +12,10 @@ import { noGrad } from '../../autograd/grad-mode.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { ArgumentError } from '../../tensor/errors.js';
 import type { Split } from '../../data/dataset.js';
-import { baseFields, fields, inputSize, trainOptionsOf } from './mlp-common.js';
+import { baseFields, fields, inputSize, trainOptionsOf } from '../kit/config.js';
 import type { Comparison } from '../compare.js';
-import { paired, pairedValues, pct, points, seeds, select, sgn, type Paired } from './paired.js';
-import { divergedFinding } from './diverged.js';
+import { paired, pairedValues, pct, points, seeds, select, sgn, type Paired } from '../kit/paired.js';
+import { divergedFinding } from '../kit/diverged.js';
 
 const momentum = z.union([z.number().gt(0, 'momenta must be in (0, 1] or null (cumulative)').max(1, 'momenta must be in (0, 1] or null (cumulative)'), z.null()]);
 

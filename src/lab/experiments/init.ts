@@ -6,8 +6,10 @@ import type { Finding, Trial, Verdict } from '../results.js';
 import { buildMlp, type ActivationName, type InitSpec } from '../models.js';
 import { trainClassifier } from '../train.js';
 import { compare, type Comparison } from '../compare.js';
-import { paired } from './paired.js';
-import { baseFields, fields, inputSize, chanceOf, metricCI, fmtPct, fmtNum, seedsText, round, finitePoints, trainOptionsOf } from './mlp-common.js';
+import { paired } from '../kit/paired.js';
+import { baseFields, fields, inputSize, chanceOf, trainOptionsOf } from '../kit/config.js';
+import { metricCI, finitePoints } from '../kit/trials.js';
+import { fmtPct, fmtNum, seedsText, round } from '../kit/format.js';
 
 const schema = z
   .object({

@@ -6,8 +6,10 @@ import type { Finding, Trial, Verdict } from '../results.js';
 import { buildMlp, type MlpSpec } from '../models.js';
 import { trainClassifier, stepsToReach } from '../train.js';
 import type { MeanCI } from '../stats.js';
-import { paired } from './paired.js';
-import { baseFields, fields, inputSize, chanceOf, metricCI, fmtPct, fmtSteps, fmtNum, fmtInt, seedsText, round, finitePoints, l2norm, trainOptionsOf } from './mlp-common.js';
+import { paired } from '../kit/paired.js';
+import { baseFields, fields, inputSize, chanceOf, trainOptionsOf } from '../kit/config.js';
+import { metricCI, finitePoints, l2norm } from '../kit/trials.js';
+import { fmtPct, fmtSteps, fmtNum, fmtInt, seedsText, round } from '../kit/format.js';
 
 const schema = z
   .object({

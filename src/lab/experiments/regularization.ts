@@ -6,8 +6,10 @@ import type { Finding, Trial, Verdict } from '../results.js';
 import { buildMlp, type MlpSpec } from '../models.js';
 import { trainClassifier } from '../train.js';
 import type { Comparison } from '../compare.js';
-import { paired } from './paired.js';
-import { baseFields, fields, metricCI, fmtPct, seedsText, round, finitePoints, inputSize, trainOptionsOf } from './mlp-common.js';
+import { paired } from '../kit/paired.js';
+import { baseFields, fields, inputSize, trainOptionsOf } from '../kit/config.js';
+import { metricCI, finitePoints } from '../kit/trials.js';
+import { fmtPct, seedsText, round } from '../kit/format.js';
 
 const schema = z
   .object({

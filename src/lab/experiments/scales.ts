@@ -9,9 +9,9 @@ import { buildMlp } from '../models.js';
 import type { Finding, Trial, Verdict } from '../results.js';
 import { meanCI, type MeanCI } from '../stats.js';
 import { stepsToReach, trainClassifier } from '../train.js';
-import { noDifference, seedsText } from './fig1.js';
+import { noDifference, seedsText } from '../kit/format.js';
 import type { Comparison } from '../compare.js';
-import { paired } from './paired.js';
+import { paired } from '../kit/paired.js';
 
 /**
  * raw: features as generated; standardize: per-feature (x - mean) / std from the training split;

@@ -1,7 +1,7 @@
 // batchsize: final test accuracy vs batch size for each normalization (BN, Batch Renorm, Ghost BN, GroupNorm, LayerNorm).
 import type { FigureBuilder } from '../figure.js';
-import { ACCURACY_AXIS, ACCURACY_METRICS, sweepFigure } from './shared.js';
-import { num } from './common.js';
+import { ACCURACY_AXIS, ACCURACY_METRICS, sweepFigure } from './recipes.js';
+import { num } from './vega-blocks.js';
 
 /** Figure builders of the batchsize experiment. */
 export const batchsizeFigures: FigureBuilder = (run) => [

@@ -1,8 +1,8 @@
 // depth: gradient norm per layer (log scale) at init and after training, BN vs plain; first/last gradient ratio vs depth.
 import { figure, skip, type FigureBuilder, type FigureOutcome, type RunView } from '../figure.js';
 import { curveBand, fmtParam, groupTrials, pickCurve, seedsPhrase, type BandRow } from '../group.js';
-import { bandChart, num } from './common.js';
-import { sweepFigure } from './shared.js';
+import { bandChart, num } from './vega-blocks.js';
+import { sweepFigure } from './recipes.js';
 
 function profileFigure(run: RunView): FigureOutcome {
   const id = 'grad-norm-per-layer';

@@ -2,8 +2,8 @@
 import type { Trial } from '../../lab/results.js';
 import { figure, skip, type FigureBuilder, type FigureOutcome, type RunView } from '../figure.js';
 import { curveNames, groupTrials, metricCI, seedsPhrase, thin } from '../group.js';
-import { num, percentileChart, type PercentileRow } from './common.js';
-import { ACCURACY_AXIS, ACCURACY_CURVES, STEP_AXIS, curveFigure } from './shared.js';
+import { num, percentileChart, type PercentileRow } from './vega-blocks.js';
+import { ACCURACY_AXIS, ACCURACY_CURVES, STEP_AXIS, curveFigure } from './recipes.js';
 
 /** Percentile curves are named `<unit>.p<q>` (e.g. unit0.p15); also accepted: `<unit>_p15`, `<unit>P15`. */
 const PCT = /^(.*?)[._-]?[pP](\d{1,2})$/;

@@ -1,7 +1,7 @@
 // The fallback for any experiment: every curve as mean ± 95% CI over seeds per arm, so an unknown run still renders.
 import type { FigureBuilder, FigureOutcome } from '../figure.js';
 import { curveNames } from '../group.js';
-import { curveFigure, STEP_AXIS } from './shared.js';
+import { curveFigure, STEP_AXIS } from './recipes.js';
 
 /** At most this many generic figures per run: past that a report stops being readable. */
 const MAX_FIGURES = 12;

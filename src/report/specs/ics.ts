@@ -1,8 +1,8 @@
 // ics: input drift and gradient change per layer, smoothness along the gradient over training, and noisy-BN accuracy curves.
 import { figure, skip, type FigureBuilder, type FigureOutcome, type RunView } from '../figure.js';
 import { curveBand, curveNames, groupTrials, layerProfile, seedsPhrase, type BandRow, type Group } from '../group.js';
-import { bandChart, num } from './common.js';
-import { ACCURACY_AXIS, ACCURACY_CURVES, STEP_AXIS, curveFigure } from './shared.js';
+import { bandChart, num } from './vega-blocks.js';
+import { ACCURACY_AXIS, ACCURACY_CURVES, STEP_AXIS, curveFigure } from './recipes.js';
 
 /** A per-layer quantity: curves `<prefix><k>` averaged over training, shown as one facet panel. */
 interface LayerPanel {

@@ -2,8 +2,8 @@
 import type { Trial } from '../../lab/results.js';
 import { figure, skip, type FigureBuilder, type FigureOutcome, type RunView } from '../figure.js';
 import { curveBand, groupTrials, metricCI, pickCurve, seedsPhrase, type BandRow, type Group } from '../group.js';
-import { bandChart, barChart, type BarRow } from './common.js';
-import { ACCURACY_AXIS, STEP_AXIS, finalPhrase } from './shared.js';
+import { bandChart, barChart, type BarRow } from './vega-blocks.js';
+import { ACCURACY_AXIS, STEP_AXIS, finalPhrase } from './recipes.js';
 
 /** The ways of normalizing at inference the experiment measures, by metric name. */
 const MODES = [

@@ -2,8 +2,8 @@
 import type { Trial } from '../../lab/results.js';
 import { figure, skip, type FigureBuilder, type FigureOutcome, type RunView } from '../figure.js';
 import { fmtParam, groupTrials, metricCI, pickMetric, seedsPhrase } from '../group.js';
-import { heatmap, type CellRow } from './common.js';
-import { ACCURACY_METRICS } from './shared.js';
+import { heatmap, type CellRow } from './vega-blocks.js';
+import { ACCURACY_METRICS } from './recipes.js';
 
 /** Column label of a trial's init: N(0, std) for a Gaussian of that std, else the scheme's name. */
 export function initLabel(p: Trial['params']): string {

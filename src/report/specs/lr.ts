@@ -1,6 +1,6 @@
 // lr: final accuracy and steps to the target accuracy vs learning rate, BN vs plain, diverged runs crossed.
 import type { FigureBuilder } from '../figure.js';
-import { ACCURACY_AXIS, ACCURACY_METRICS, sweepFigure } from './shared.js';
+import { ACCURACY_AXIS, ACCURACY_METRICS, sweepFigure } from './recipes.js';
 
 const LR = ['lr', 'learningRate', 'lrMultiplier'];
 const LR_AXIS = { title: 'learning rate (SGD step size, log scale)', log: true };

@@ -1,9 +1,9 @@
 // regularization: train and test accuracy per arm (no BN / BN x no dropout / dropout) and the train-test gap over training.
-import type { BarRow } from './common.js';
+import type { BarRow } from './vega-blocks.js';
 import { figure, skip, type FigureBuilder, type FigureOutcome, type RunView } from '../figure.js';
 import { groupTrials, metricCI, pickMetric, seedsPhrase } from '../group.js';
-import { barChart } from './common.js';
-import { ACCURACY_AXIS, STEP_AXIS, curveFigure } from './shared.js';
+import { barChart } from './vega-blocks.js';
+import { ACCURACY_AXIS, STEP_AXIS, curveFigure } from './recipes.js';
 
 function barsFigure(run: RunView): FigureOutcome {
   const id = 'train-test';

@@ -1,8 +1,8 @@
 // scales: training loss curves for raw / standardized / BN inputs on scales 1 to 10^4, per learning rate.
 import { figure, skip, type FigureBuilder, type FigureOutcome, type RunView } from '../figure.js';
 import { curveBand, fmtParam, groupTrials, pickCurve, seedsPhrase, type BandRow } from '../group.js';
-import { bandChart, num } from './common.js';
-import { ACCURACY_AXIS, ACCURACY_METRICS, LOSS_CURVES, STEP_AXIS, sweepFigure } from './shared.js';
+import { bandChart, num } from './vega-blocks.js';
+import { ACCURACY_AXIS, ACCURACY_METRICS, LOSS_CURVES, STEP_AXIS, sweepFigure } from './recipes.js';
 
 function lossFigure(run: RunView): FigureOutcome {
   const id = 'loss-curves';

@@ -2,7 +2,7 @@
 import type { Trial } from '../../lab/results.js';
 import { figure, skip, type FigureOutcome, type RunView } from '../figure.js';
 import { curveBand, groupTrials, lastRows, metricCI, pickCurve, pickMetric, pickParam, seedsPhrase, type BandRow, type Group } from '../group.js';
-import { bandChart, looksLikeFraction, num, sweepChart, type AxisOpts, type SweepRow } from './common.js';
+import { bandChart, looksLikeFraction, num, sweepChart, type AxisOpts, type SweepRow } from './vega-blocks.js';
 
 /** Candidate names for the test accuracy, as a curve or a final metric. */
 export const ACCURACY_CURVES = ['testAccuracy', 'testAcc', 'accuracy', 'valAccuracy'];

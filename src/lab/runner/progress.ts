@@ -1,6 +1,6 @@
 // Run progress: a bar with ETA on a terminal (cli-progress), plain periodic lines otherwise (CI, pipes), or nothing.
 import cliProgress from 'cli-progress';
-import type { Trial } from './results.js';
+import type { Trial } from '../results.js';
 
 /** Receives a run's progress. The runner calls it; implementations decide how (and whether) to show it. */
 export interface ProgressSink {

@@ -1,8 +1,8 @@
 // Run configuration: presets, `--set key=value` overrides and common flags, validated by the experiment's schema.
 import type { ZodIssue } from 'zod';
-import { BnlabError } from '../tensor/errors.js';
-import { isDatasetName, isSynthetic, DATASET_NAMES } from '../data/index.js';
-import type { BaseConfig, Experiment } from './experiment.js';
+import { BnlabError } from '../../tensor/errors.js';
+import { isDatasetName, isSynthetic, DATASET_NAMES } from '../../data/index.js';
+import type { BaseConfig, Experiment } from '../experiment.js';
 
 /** A config that does not validate: names the experiment, the key, what was expected and what was given. */
 export class ConfigError extends BnlabError {}

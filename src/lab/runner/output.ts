@@ -1,10 +1,10 @@
 // A run's outputs: results.json (compact curves), results.csv (one row per trial) and summary.md (findings and a table with CIs).
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Experiment, BaseConfig } from './experiment.js';
-import type { Results, Trial } from './results.js';
-import { findingsTable, multiplicityText } from './multiplicity.js';
-import { meanCI } from './stats.js';
+import type { Experiment, BaseConfig } from '../experiment.js';
+import type { Results, Trial } from '../results.js';
+import { findingsTable, multiplicityText } from '../multiplicity.js';
+import { meanCI } from '../stats.js';
 
 /** Writes a file by renaming a temporary one, so a kill never leaves half a file behind. */
 export function writeAtomic(path: string, text: string): void {

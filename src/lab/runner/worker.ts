@@ -1,10 +1,10 @@
 // Worker-thread entry of the runner: runs trials it is sent, one at a time, and posts progress and results back.
 import { parentPort, workerData } from 'node:worker_threads';
-import { kernels } from '../kernels/select.js';
-import { BnlabError } from '../tensor/errors.js';
-import type { BaseConfig, TrialSpec } from './experiment.js';
-import { EXPERIMENTS, isExperimentName } from './registry.js';
-import { executeTrial } from './runner-trial.js';
+import { kernels } from '../../kernels/select.js';
+import { BnlabError } from '../../tensor/errors.js';
+import type { BaseConfig, TrialSpec } from '../experiment.js';
+import { EXPERIMENTS, isExperimentName } from '../registry.js';
+import { executeTrial } from './trial.js';
 
 /** main -> worker: run this trial. */
 export interface TrialRequest {
@@ -19,7 +19,7 @@ export interface TrialRequest {
 /** worker -> main. */
 export type WorkerMessage =
   | { type: 'progress'; id: string; fraction: number }
-  | { type: 'done'; id: string; trial: import('./results.js').Trial }
+  | { type: 'done'; id: string; trial: import('../results.js').Trial }
   | { type: 'error'; id: string; error: { name: string; message: string; stack?: string; bnlab: boolean } };
 
 /** Data every worker starts with. */
@@ -33,7 +33,7 @@ const PROGRESS_EVERY_MS = 200;
 
 function main(): void {
   const port = parentPort;
-  if (!port) throw new Error('runner-worker must run in a worker thread');
+  if (!port) throw new Error('lab/runner/worker.ts must run in a worker thread');
   const init = workerData as WorkerInit;
   kernels().setThreads(init.threads);
   port.on('message', (req: TrialRequest) => {

@@ -1,10 +1,10 @@
 // Runs one trial in this thread: loads (and caches) the dataset, times the trial, turns a NaN blow-up into a diverged record.
-import { loadDataset, type Dataset, type DatasetName, type LoadOptions } from '../data/index.js';
-import { NonFiniteError } from '../tensor/errors.js';
-import type { BaseConfig, Experiment, TrialSpec } from './experiment.js';
-import type { Trial } from './results.js';
+import { loadDataset, type Dataset, type DatasetName, type LoadOptions } from '../../data/index.js';
+import { NonFiniteError } from '../../tensor/errors.js';
+import type { BaseConfig, Experiment, TrialSpec } from '../experiment.js';
+import type { Trial } from '../results.js';
 import { join } from 'node:path';
-import { TRIALS_DIR, saveTrialModel, trialDirName } from './saved-model.js';
+import { TRIALS_DIR, saveTrialModel, trialDirName } from '../saved-model.js';
 
 // One dataset per (name, options) per thread: trials of a run share it read-only, so it is loaded once.
 const datasets = new Map<string, Dataset>();

@@ -2,13 +2,13 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { kernels } from '../kernels/select.js';
-import { BnlabError } from '../tensor/errors.js';
-import type { BaseConfig, Experiment, TrialSpec } from './experiment.js';
-import type { Trial } from './results.js';
-import { RunError } from './runner-config.js';
-import { executeTrial } from './runner-trial.js';
-import type { TrialRequest, WorkerInit, WorkerMessage } from './runner-worker.js';
+import { kernels } from '../../kernels/select.js';
+import { BnlabError } from '../../tensor/errors.js';
+import type { BaseConfig, Experiment, TrialSpec } from '../experiment.js';
+import type { Trial } from '../results.js';
+import { RunError } from './config.js';
+import { executeTrial } from './trial.js';
+import type { TrialRequest, WorkerInit, WorkerMessage } from './worker.js';
 
 /** One trial to run, with the experiment and config it belongs to. */
 export interface Task {
@@ -31,7 +31,7 @@ export interface TaskEvents {
  */
 export function workerScript(): string {
   const here = fileURLToPath(import.meta.url);
-  const path = here.endsWith('.js') ? fileURLToPath(new URL('./runner-worker.js', import.meta.url)) : fileURLToPath(new URL('../../dist/src/lab/runner-worker.js', import.meta.url));
+  const path = here.endsWith('.js') ? fileURLToPath(new URL('./worker.js', import.meta.url)) : fileURLToPath(new URL('../../../dist/src/lab/runner/worker.js', import.meta.url));
   if (!existsSync(path)) throw new RunError(`the compiled worker ${path} is missing: run \`npm run build\` first, or use --jobs 1`);
   return path;
 }

@@ -1,7 +1,7 @@
 // The run journal: journal.jsonl, one finished trial per line, appended and fsync'd per trial, read back to resume.
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
-import type { Trial } from './results.js';
-import { RunError } from './runner-config.js';
+import type { Trial } from '../results.js';
+import { RunError } from './config.js';
 
 /** File name of the journal inside a run directory. */
 export const JOURNAL_FILE = 'journal.jsonl';

@@ -3,17 +3,17 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { backendInfo } from '../kernels/select.js';
-import { loadDataset, locateIdx } from '../data/index.js';
-import type { BaseConfig, Experiment, TrialSpec } from './experiment.js';
+import { backendInfo } from '../../kernels/select.js';
+import { loadDataset, locateIdx } from '../../data/index.js';
+import type { BaseConfig, Experiment, TrialSpec } from '../experiment.js';
 import { Journal, JOURNAL_FILE, readJournal } from './journal.js';
-import { adjustFindings } from './multiplicity.js';
+import { adjustFindings } from '../multiplicity.js';
 import { createProgress, type ProgressSink } from './progress.js';
-import { EXPERIMENTS, EXPERIMENT_NAMES, isExperimentName } from './registry.js';
-import type { Results, Trial } from './results.js';
-import { ConfigError, RunError, validateConfig } from './runner-config.js';
-import { writeAtomic, writeOutputs } from './runner-output.js';
-import { runInline, runWorkers, type Task } from './runner-pool.js';
+import { EXPERIMENTS, EXPERIMENT_NAMES, isExperimentName } from '../registry.js';
+import type { Results, Trial } from '../results.js';
+import { ConfigError, RunError, validateConfig } from './config.js';
+import { writeAtomic, writeOutputs } from './output.js';
+import { runInline, runWorkers, type Task } from './pool.js';
 
 /** How a run executes. */
 export interface RunnerOptions {
