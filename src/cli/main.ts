@@ -8,6 +8,7 @@ import { registerDatasets } from './datasets.js';
 import { registerList, registerRun, registerStudy } from './run.js';
 import { registerReport } from './report.js';
 import { registerEval, registerExport, registerInspect } from './weights.js';
+import { registerWorker } from './worker.js';
 
 const program = new Command();
 program
@@ -26,6 +27,7 @@ registerReport(program);
 registerInspect(program);
 registerExport(program);
 registerEval(program);
+registerWorker(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -6,9 +6,12 @@ import { comparisonLine, multiplicityText } from '../lab/multiplicity.js';
 import { ConfigError, positiveIntFlag, resolveConfig, type ConfigOverrides, type PresetName } from '../lab/runner/config.js';
 import { checkDataAvailable, experimentByName, newRunDir, resumeRun, resumeStudy, runExperiment, runStudy, type RunOutcome, type RunnerOptions } from '../lab/runner/run.js';
 import { createProgress, fmtDuration, type ProgressMode } from '../lab/runner/progress.js';
+import { seedsFlags } from '../lab/runner/seeds-auto.js';
 import { writeReport } from '../report/index.js';
 import { backendInfo } from '../kernels/select.js';
 import { installHint } from '../kernels/blas/index.js';
+import { parseQueueUrl, redactUrlsIn } from '../queue/connection.js';
+import { queuePool } from '../queue/coordinator.js';
 
 /** Flags shared by `run` and `study` (commander's camelCase names). */
 interface RunFlags {
@@ -17,6 +20,7 @@ interface RunFlags {
   full?: boolean;
   set?: string[];
   seeds?: string;
+  maxSeeds?: string;
   steps?: string;
   dataset?: string;
   data?: string;
@@ -28,6 +32,7 @@ interface RunFlags {
   progress?: string;
   only?: string;
   saveWeights?: boolean;
+  queue?: string;
 }
 
 const PROGRESS_MODES: readonly ProgressMode[] = ['auto', 'bar', 'plain', 'silent'];
@@ -46,7 +51,7 @@ function overridesOf(f: RunFlags, lenient: boolean): ConfigOverrides {
   return {
     preset: presetOf(f),
     sets: f.set,
-    seeds: positiveIntFlag('--seeds', f.seeds),
+    seeds: seedsFlags(f.seeds, f.maxSeeds).seeds,
     steps: positiveIntFlag('--steps', f.steps),
     dataset: f.dataset,
     dataDir: f.data,
@@ -57,28 +62,39 @@ function overridesOf(f: RunFlags, lenient: boolean): ConfigOverrides {
 /** --resume continues with the stored config: any flag that would change it is refused, not ignored. */
 function refuseChanges(f: RunFlags): void {
   const given = [
-    f.tiny && '--tiny', f.quick && '--quick', f.full && '--full', f.set?.length && '--set', f.seeds && '--seeds',
+    f.tiny && '--tiny', f.quick && '--quick', f.full && '--full', f.set?.length && '--set', f.seeds && f.seeds !== 'auto' && '--seeds',
     f.steps && '--steps', f.dataset && '--dataset', f.data && '--data', f.only && '--only', f.out && '--out',
   ].filter(Boolean);
   if (given.length) throw new ConfigError(`--resume continues a run with the config it was started with; ${given.join(', ')} cannot change it (start a new run instead)`);
 }
 
-/** Without OpenBLAS every GEMM runs in plain TypeScript: say so before a run that then takes ~7x longer. */
+/**
+ * Without OpenBLAS and without WebAssembly SIMD every GEMM runs in plain TypeScript loops: say so before a run that
+ * then takes much longer (the README's speed section: their sgemm at 1.7-3.2 GFLOP/s, OpenBLAS's at ~100).
+ */
 function warnSlowBackend(): void {
   const b = backendInfo();
-  if (b.name === 'ts' && !process.env.BNLAB_BACKEND) console.error(`note: no BLAS library found, so training uses the pure TypeScript kernels (about 7x slower here); for speed: ${installHint()}`);
+  if (b.name !== 'ts' || process.env.BNLAB_BACKEND) return;
+  console.error(`note: neither OpenBLAS nor WebAssembly SIMD is available, so training runs on the plain TypeScript loops, bnlab's slowest backend `
+    + `(the README measured their GEMM 30-60x slower than OpenBLAS's; \`bnlab info\` says why); for speed: ${installHint()}`);
 }
 
 function runnerOptions(f: RunFlags): RunnerOptions {
   warnSlowBackend();
   const mode = (f.progress ?? 'auto') as ProgressMode;
   if (!PROGRESS_MODES.includes(mode)) throw new ConfigError(`--progress expects one of ${PROGRESS_MODES.join(', ')}, got '${f.progress}'`);
+  const progress = createProgress(mode);
+  // The queue URL may hold a password: parsed (and checked) first, and masked in the command kept in config.json and results.json.
+  if (f.queue && f.saveWeights) throw new ConfigError('--save-weights does not work with --queue (workers on other machines cannot write into this run directory)');
+  const pool = f.queue ? queuePool({ target: parseQueueUrl(f.queue), progress }) : undefined;
   return {
     jobs: positiveIntFlag('--jobs', f.jobs),
     threads: positiveIntFlag('--threads', f.threads),
-    progress: createProgress(mode),
-    command: `bnlab ${process.argv.slice(2).join(' ')}`,
+    progress,
+    command: redactUrlsIn(`bnlab ${process.argv.slice(2).join(' ')}`),
     saveWeights: f.saveWeights ?? false,
+    pool,
+    seedsAuto: seedsFlags(f.seeds, f.maxSeeds).auto,
   };
 }
 
@@ -113,7 +129,8 @@ function addRunOptions(cmd: Command): Command {
     .option('--full', "full preset: the paper's scale (fig1: 50,000 steps, 5 seeds)")
     .option('--tiny', 'tiny preset: seconds, for tests')
     .option('--set <key=value>', 'override a config value, JSON when it parses (e.g. --set steps=2000 --set lrs=[0.1,1]); repeatable', collect)
-    .option('--seeds <n>', 'seeds per arm (default: 3 in quick, 5 in full)')
+    .option('--seeds <n>', 'seeds per arm (default: 3 in quick, 5 in full), or auto: add seeds where findings are unresolved, up to --max-seeds')
+    .option('--max-seeds <n>', 'with --seeds auto: the most seeds per arm (looks at the configured seeds, then doubling; see the report)')
     .option('--steps <n>', 'training steps')
     .option('--dataset <name>', 'dataset (default mnist-10k; fashion-mnist, mnist need IDX files, see bnlab datasets)')
     .option('--data <dir>', 'directory with MNIST-format IDX files')
@@ -122,8 +139,9 @@ function addRunOptions(cmd: Command): Command {
     .option('--out <dir>', 'output directory (default runs/<name>-<time>)')
     .option('--resume <dir>', 'continue a killed run from its journal, without repeating finished trials')
     .option('--no-report', 'skip writing the report')
-    .option('--save-weights', "keep each trial's final model as trials/<trial>/model.safetensors + model.json (fig1, lr, regularization)")
-    .option('--progress <mode>', 'auto (bar on a terminal, lines otherwise), bar, plain or silent');
+    .option('--save-weights', "keep each trial's final model as trials/<trial>/model.safetensors + model.json (fig1, lr, regularization, cnn, residual, placement)")
+    .option('--progress <mode>', 'auto (bar on a terminal, lines otherwise), bar, plain or silent')
+    .option('--queue <url>', 'run the trials on `bnlab worker`s through Redis: redis://[user:password@]host[:port][/db] or rediss://');
 }
 
 /** Registers `bnlab run <experiment>`. */

@@ -13,7 +13,8 @@ import { EXPERIMENTS, EXPERIMENT_NAMES, isExperimentName } from '../registry.js'
 import type { Results, Trial } from '../results.js';
 import { ConfigError, RunError, validateConfig } from './config.js';
 import { writeAtomic, writeOutputs } from './output.js';
-import { runInline, runWorkers, type Task } from './pool.js';
+import { runInline, runWorkers, type Task, type TaskEvents } from './pool.js';
+import { checkSeedsAuto, runSeedsAuto, sameSeedsAuto, type SeedsAuto } from './seeds-auto.js';
 
 /** How a run executes. */
 export interface RunnerOptions {
@@ -27,6 +28,20 @@ export interface RunnerOptions {
   command?: string;
   /** Keep each trial's final model as trials/<trial>/model.safetensors + model.json in the run directory. */
   saveWeights?: boolean;
+  /** Run the trials elsewhere instead of on this machine (the BullMQ queue: src/queue/coordinator.ts). */
+  pool?: ExternalPool;
+  /**
+   * `--seeds auto --max-seeds N`: after the configured seeds, add seeds to the trials unresolved findings rest on (see
+   * seeds-auto.ts). Recorded in config.json (and study.json) by a new run; on resume it must match what is recorded.
+   */
+  seedsAuto?: SeedsAuto;
+}
+
+/** Trials executed outside this process: `run` calls `events.done` for each finished trial, as the local pool does. */
+export interface ExternalPool {
+  /** What ran the trials, for results.json's meta.backend (asked when a run finishes). */
+  backend(): string;
+  run(tasks: Task[], events: TaskEvents): Promise<void>;
 }
 
 /** What a finished run produced. */
@@ -52,6 +67,8 @@ interface RunConfigFile {
   createdAt: string;
   command: string;
   version: string;
+  /** Present when the run adds seeds until its findings resolve (--seeds auto). */
+  seedsAuto?: SeedsAuto;
 }
 
 /** study.json of a study directory. */
@@ -59,6 +76,7 @@ interface StudyFile {
   experiments: string[];
   createdAt: string;
   command: string;
+  seedsAuto?: SeedsAuto;
 }
 
 export const CONFIG_FILE = 'config.json';
@@ -117,6 +135,10 @@ interface Prepared {
   grid: TrialSpec[];
   done: Map<string, Trial>;
   pending: TrialSpec[];
+  /** --seeds auto as recorded in config.json; the grid then starts at the configured seeds and grows look by look. */
+  auto?: SeedsAuto;
+  /** Trials run in this session. */
+  ran: number;
 }
 
 function checkGrid(exp: Experiment<BaseConfig>, grid: TrialSpec[]): void {
@@ -137,11 +159,12 @@ export function checkDataAvailable(config: BaseConfig): void {
 }
 
 /** Creates a run directory with config.json; refuses a directory that already holds a run. */
-function createRun(exp: Experiment<BaseConfig>, config: BaseConfig, dir: string, command: string): void {
+function createRun(exp: Experiment<BaseConfig>, config: BaseConfig, dir: string, command: string, seedsAuto?: SeedsAuto): void {
   checkDataAvailable(config);
+  if (seedsAuto) checkSeedsAuto(exp, config, seedsAuto);
   if (existsSync(join(dir, CONFIG_FILE))) throw new RunError(`${dir} already holds a run (${CONFIG_FILE}); continue it with --resume ${dir} or choose another --out`);
   mkdirSync(dir, { recursive: true });
-  const file: RunConfigFile = { experiment: exp.name, config, createdAt: new Date().toISOString(), command, version: bnlabVersion() };
+  const file: RunConfigFile = { experiment: exp.name, config, createdAt: new Date().toISOString(), command, version: bnlabVersion(), ...(seedsAuto ? { seedsAuto } : {}) };
   writeAtomic(join(dir, CONFIG_FILE), JSON.stringify(file, null, 2) + '\n');
 }
 
@@ -156,13 +179,16 @@ function loadRun(dir: string, given?: Experiment<BaseConfig>): Prepared {
   const config = validateConfig(exp, file.config);
   const grid = exp.trials(config);
   checkGrid(exp, grid);
-  const ids = new Set(grid.map((s) => s.id));
+  // Under --seeds auto the journal may hold later looks' trials: any seed up to maxSeeds of the same grid.
+  const auto = file.seedsAuto;
+  if (auto) checkSeedsAuto(exp, config, auto, cfgPath);
+  const ids = new Set((auto ? exp.trials({ ...config, seeds: auto.maxSeeds }) : grid).map((s) => s.id));
   const done = new Map<string, Trial>();
   for (const t of readJournal(join(dir, JOURNAL_FILE)).trials) {
     if (!ids.has(t.id)) throw new RunError(`${join(dir, JOURNAL_FILE)}: trial '${t.id}' is not in this run's grid (was config.json edited?)`);
     done.set(t.id, t);
   }
-  return { exp, config, dir, startedAt: file.createdAt, command: file.command, grid, done, pending: grid.filter((s) => !done.has(s.id)) };
+  return { exp, config, dir, startedAt: file.createdAt, command: file.command, grid, done, pending: grid.filter((s) => !done.has(s.id)), auto, ran: 0 };
 }
 
 function backendNote(jobs: number, threads: number): string {
@@ -170,14 +196,14 @@ function backendNote(jobs: number, threads: number): string {
   return `${b.name} (${b.description}); ${jobs} job${jobs > 1 ? 's' : ''} x ${threads} BLAS thread${threads > 1 ? 's' : ''}`;
 }
 
-/** Findings and outputs of a run whose trials are all done. */
-function finalize(p: Prepared, backend: string): Results {
+/** Findings and outputs of a run whose trials are all done (findings as --seeds auto decided them, when given). */
+function finalize(p: Prepared, backend: string, decided?: Pick<Results, 'findings' | 'multiplicity'>): Results {
   const trials = p.grid.map((s) => p.done.get(s.id)!);
   const results: Results = {
     experiment: p.exp.name,
     config: p.config as unknown as Record<string, unknown>,
     trials,
-    ...adjustFindings(p.exp.findings(trials, p.config), 'run'),
+    ...(decided ?? adjustFindings(p.exp.findings(trials, p.config), 'run')),
     meta: {
       version: bnlabVersion(),
       backend,
@@ -193,10 +219,10 @@ function finalize(p: Prepared, backend: string): Results {
 }
 
 /**
- * Executes prepared runs through one pool (a study keeps every core busy across experiments), appending
- * each finished trial to its run's journal and writing a run's results as soon as its last trial lands.
+ * Runs the pending trials of prepared runs through one pool (a study keeps every core busy across experiments), appending
+ * each finished trial to its run's journal; `complete` is called as soon as a run's last trial lands. Returns the backend note.
  */
-async function execute(runs: Prepared[], label: string, opts: RunnerOptions): Promise<RunOutcome[]> {
+async function runPending(runs: Prepared[], label: string, opts: RunnerOptions, complete?: (p: Prepared, backend: string) => void): Promise<string> {
   const cores = coreCount();
   const ownerOf = new Map<Task, Prepared>();
   const tasks: Task[] = [];
@@ -211,36 +237,58 @@ async function execute(runs: Prepared[], label: string, opts: RunnerOptions): Pr
   const threads = opts.threads ?? Math.max(1, Math.floor(cores / jobs));
   const progress = opts.progress ?? createProgress('auto');
   const backend = backendNote(jobs, threads);
+  const note = () => opts.pool?.backend() ?? backend;
   const journals = new Map(runs.map((p) => [p.dir, new Journal(join(p.dir, JOURNAL_FILE))]));
-  const outcomes = new Map<string, RunOutcome>();
-  const ran = new Map<string, number>(runs.map((p) => [p.dir, 0]));
+  const doneOf = (p: Prepared) => p.grid.filter((s) => p.done.has(s.id)).length;
   const total = runs.reduce((a, p) => a + p.grid.length, 0);
-  const already = runs.reduce((a, p) => a + p.done.size, 0);
-  const close = (p: Prepared) => {
-    outcomes.set(p.dir, { dir: p.dir, experiment: p.exp.name, results: finalize(p, backend), ran: ran.get(p.dir)!, resumed: p.grid.length - ran.get(p.dir)! });
-  };
-  const groups = Object.fromEntries(runs.map((p) => [p.exp.name, { total: p.grid.length, done: p.done.size }]));
-  progress.begin(label, total, already, backend, groups);
+  const groups = Object.fromEntries(runs.map((p) => [p.exp.name, { total: p.grid.length, done: doneOf(p) }]));
+  progress.begin(label, total, runs.reduce((a, p) => a + doneOf(p), 0), note(), groups);
   try {
     // Runs already complete (a resumed finished run) just get their outputs rewritten.
-    for (const p of runs) if (p.pending.length === 0) close(p);
+    for (const p of runs) if (p.pending.length === 0) complete?.(p, note());
     const events = {
       progress: (task: Task, f: number) => progress.update(`${task.exp.name}/${task.spec.id}`, f),
       done: (task: Task, trial: Trial) => {
         const p = ownerOf.get(task)!;
         journals.get(p.dir)!.append(trial);
         p.done.set(trial.id, trial);
-        ran.set(p.dir, ran.get(p.dir)! + 1);
+        p.ran++;
         progress.trialDone(trial, task.exp.name);
-        if (p.done.size === p.grid.length) close(p);
+        if (p.pending.every((s) => p.done.has(s.id))) complete?.(p, note());
       },
     };
-    if (jobs === 1) await runInline(tasks, threads, events);
+    if (opts.pool) await opts.pool.run(tasks, events);
+    else if (jobs === 1) await runInline(tasks, threads, events);
     else await runWorkers(tasks, jobs, threads, events);
   } finally {
     progress.end();
     for (const j of journals.values()) j.close();
   }
+  for (const p of runs) p.pending = p.pending.filter((s) => !p.done.has(s.id));
+  return note();
+}
+
+function outcomeOf(p: Prepared, results: Results): RunOutcome {
+  return { dir: p.dir, experiment: p.exp.name, results, ran: p.ran, resumed: p.grid.length - p.ran };
+}
+
+/**
+ * Executes prepared runs: their pending trials, then findings, corrected per run (and across a study). Runs under
+ * --seeds auto go through runSeedsAuto, which adds seeds look by look before the findings are final.
+ */
+async function execute(runs: Prepared[], label: string, opts: RunnerOptions): Promise<RunOutcome[]> {
+  const auto = runs[0]?.auto;
+  if (auto) {
+    const progress = opts.progress ?? createProgress('auto');
+    const io = {
+      runPending: (rs: Prepared[]) => runPending(rs, label, { ...opts, progress }),
+      finish: (p: Prepared, backend: string, decided: Pick<Results, 'findings' | 'multiplicity'>) => outcomeOf(p, finalize(p, backend, decided)),
+      log: (line: string) => progress.log(line),
+    };
+    return runSeedsAuto(runs, label === 'study' ? 'study' : 'run', auto, io);
+  }
+  const outcomes = new Map<string, RunOutcome>();
+  await runPending(runs, label, opts, (p, backend) => outcomes.set(p.dir, outcomeOf(p, finalize(p, backend))));
   const out = runs.map((p) => outcomes.get(p.dir)!);
   if (label === 'study') correctStudy(runs, out);
   return out;
@@ -268,7 +316,7 @@ function correctStudy(runs: Prepared[], outcomes: RunOutcome[]): void {
  */
 export async function runExperiment<C extends BaseConfig>(exp: Experiment<C>, config: C, dir: string, opts: RunnerOptions = {}): Promise<RunOutcome> {
   const e = exp as unknown as Experiment<BaseConfig>;
-  createRun(e, config, dir, opts.command ?? '');
+  createRun(e, config, dir, opts.command ?? '', opts.seedsAuto);
   const [out] = await execute([loadRun(dir, e)], exp.name, opts);
   return out;
 }
@@ -279,6 +327,7 @@ export async function runExperiment<C extends BaseConfig>(exp: Experiment<C>, co
  */
 export async function resumeRun<C extends BaseConfig>(dir: string, opts: RunnerOptions = {}, exp?: Experiment<C>): Promise<RunOutcome> {
   const p = loadRun(dir, exp as unknown as Experiment<BaseConfig> | undefined);
+  sameSeedsAuto(join(dir, CONFIG_FILE), p.auto, opts.seedsAuto);
   const [out] = await execute([p], p.exp.name, opts);
   return out;
 }
@@ -289,11 +338,15 @@ export async function resumeRun<C extends BaseConfig>(dir: string, opts: RunnerO
  */
 export async function runStudy(plan: { exp: Experiment<BaseConfig>; config: BaseConfig }[], dir: string, opts: RunnerOptions = {}): Promise<StudyOutcome> {
   if (existsSync(join(dir, STUDY_FILE))) throw new RunError(`${dir} already holds a study; continue it with --resume ${dir} or choose another --out`);
-  for (const { config } of plan) checkDataAvailable(config);
+  for (const { exp, config } of plan) {
+    checkDataAvailable(config);
+    if (opts.seedsAuto) checkSeedsAuto(exp, config, opts.seedsAuto);
+  }
   mkdirSync(dir, { recursive: true });
-  const file: StudyFile = { experiments: plan.map((x) => x.exp.name), createdAt: new Date().toISOString(), command: opts.command ?? '' };
+  const auto = opts.seedsAuto ? { seedsAuto: opts.seedsAuto } : {};
+  const file: StudyFile = { experiments: plan.map((x) => x.exp.name), createdAt: new Date().toISOString(), command: opts.command ?? '', ...auto };
   writeAtomic(join(dir, STUDY_FILE), JSON.stringify(file, null, 2) + '\n');
-  for (const { exp, config } of plan) createRun(exp, config, join(dir, exp.name), opts.command ?? '');
+  for (const { exp, config } of plan) createRun(exp, config, join(dir, exp.name), opts.command ?? '', opts.seedsAuto);
   const runs = plan.map(({ exp }) => loadRun(join(dir, exp.name), exp));
   return { dir, runs: await execute(runs, 'study', opts) };
 }
@@ -303,6 +356,7 @@ export async function resumeStudy(dir: string, opts: RunnerOptions = {}): Promis
   const path = join(dir, STUDY_FILE);
   if (!existsSync(path)) throw new RunError(`${dir} is not a bnlab study directory (no ${STUDY_FILE})`);
   const file = readJson<StudyFile>(path, 'study file');
+  sameSeedsAuto(path, file.seedsAuto, opts.seedsAuto);
   const runs = file.experiments.map((name) => loadRun(join(dir, name)));
   return { dir, runs: await execute(runs, 'study', opts) };
 }
