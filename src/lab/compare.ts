@@ -40,6 +40,8 @@ export interface Comparison {
   hi: number;
   /** Standardized effect: d_z = mean(d) / sd(d) when paired, Cohen's d = diff / sqrt((sA^2 + sB^2) / 2) for Welch. */
   effect: number;
+  /** The spread the effect is scaled by (sd of the differences, or the pooled sd); absent in results written before it was kept. */
+  sd?: number;
   /** Two-sided p-value of "a - b = 0". */
   p: number;
   /** Equivalence margin (same units as the values) or null when the finding states none. */
@@ -120,9 +122,9 @@ export function tost(diff: number, se: number, df: number, margin: number): numb
  * Outcome of p-values at level ALPHA, direction from the estimate. Equivalence comes first: a finding that states a
  * margin says differences below it do not matter, so a CI within +-margin reads 'equivalent' even when it excludes 0.
  */
-export function outcomeOf(diff: number, p: number, pEquiv: number | null): Outcome {
-  if (pEquiv !== null && pEquiv < ALPHA) return 'equivalent';
-  if (p < ALPHA) return diff > 0 ? 'higher' : 'lower';
+export function outcomeOf(diff: number, p: number, pEquiv: number | null, alpha = ALPHA): Outcome {
+  if (pEquiv !== null && pEquiv < alpha) return 'equivalent';
+  if (p < alpha) return diff > 0 ? 'higher' : 'lower';
   return 'unresolved';
 }
 
@@ -130,15 +132,16 @@ export function outcomeOf(diff: number, p: number, pEquiv: number | null): Outco
  * Smallest n with delta * sqrt(n / k) >= t_{1-alpha/2, df(n)} + t_{power, df(n)}: the t-based sample size for a
  * standardized effect delta (k = 1, df = n - 1 paired; k = 2, df = 2n - 2 for two arms of n). It approximates the
  * noncentral t by a shifted central one, which is close from about 5 seeds on. Infinity beyond MAX_SEEDS.
+ * `alpha` is the two-sided level the test must pass (ALPHA, or less after a multiplicity or look correction).
  */
-export function seedsFor(delta: number, method: Comparison['method'], power = POWER): number {
-  if (!(delta > 0)) return Infinity;
+export function seedsFor(delta: number, method: Comparison['method'], power = POWER, alpha = ALPHA): number {
+  if (!(delta > 0) || !(alpha > 0)) return Infinity;
   const k = method === 'paired' ? 1 : 2;
-  // t quantiles exceed normal ones, so the normal-theory size k ((z_{0.975} + z_power) / delta)^2 is a lower bound to start from.
-  const z = 1.959963984540054 + normalQuantile(power);
+  // t quantiles exceed normal ones, so the normal-theory size k ((z_{1-alpha/2} + z_power) / delta)^2 is a lower bound to start from.
+  const z = normalQuantile(1 - alpha / 2) + normalQuantile(power);
   for (let n = Math.max(2, Math.floor(k * (z / delta) ** 2)); n <= MAX_SEEDS; n++) {
     const df = method === 'paired' ? n - 1 : 2 * n - 2;
-    if (delta * Math.sqrt(n / k) >= tQuantile(1 - ALPHA / 2, df) + tQuantile(power, df)) return n;
+    if (delta * Math.sqrt(n / k) >= tQuantile(1 - alpha / 2, df) + tQuantile(power, df)) return n;
   }
   return Infinity;
 }
@@ -161,13 +164,14 @@ export function powerOf(delta: number, n: number, method: Comparison['method']):
 }
 
 /**
- * Seeds that would resolve an unresolved comparison, from the observed spread: for the observed difference when it
- * exceeds the margin (or there is none), else for equivalence, whose distance to cover is margin - |diff|.
+ * Seeds that would resolve a comparison, from the observed spread: for the observed difference when it exceeds the
+ * margin (or there is none), else for equivalence, whose distance to cover is margin - |diff|; the test must pass at
+ * `alpha` (lower than ALPHA when a correction applies). Null when not estimable or beyond MAX_SEEDS.
  */
-function seedsToResolve(c: Omit<Comparison, 'seedsNeeded'>, sd: number): number | null {
-  if (c.outcome !== 'unresolved' || !(sd > 0)) return null;
+export function seedsToResolve(c: Pick<Comparison, 'diff' | 'margin' | 'method'>, sd: number, alpha = ALPHA): number | null {
+  if (!(sd > 0) || !Number.isFinite(c.diff)) return null;
   const gap = c.margin !== null && Math.abs(c.diff) < c.margin ? c.margin - Math.abs(c.diff) : Math.abs(c.diff);
-  const n = seedsFor(gap / sd, c.method);
+  const n = seedsFor(gap / sd, c.method, POWER, alpha);
   return Number.isFinite(n) ? n : null;
 }
 
@@ -206,9 +210,9 @@ export function compare(label: string, a: Sample, b: Sample, opts: CompareOption
   const base = {
     label, method: s.method, n: s.n, nA: s.method === 'paired' ? s.n : va.length, nB: s.method === 'paired' ? s.n : vb.length,
     meanA: ma.mean, meanB: mb.mean, diff: s.diff, se: s.se, df: s.df, lo: s.diff - half, hi: s.diff + half,
-    effect: s.effect, p, margin, pEquiv, outcome: ok ? outcomeOf(s.diff, p, pEquiv) : ('unresolved' as Outcome),
+    effect: s.effect, sd: s.sd, p, margin, pEquiv, outcome: ok ? outcomeOf(s.diff, p, pEquiv) : ('unresolved' as Outcome),
   };
-  return { ...base, seedsNeeded: ok ? seedsToResolve(base, s.sd) : null };
+  return { ...base, seedsNeeded: ok && base.outcome === 'unresolved' ? seedsToResolve(base, s.sd) : null };
 }
 
 /** -1, 0 or +1: the sign the outcome gives a - b (0 for equivalent or unresolved); after correction when adjusted. */

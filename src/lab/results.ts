@@ -42,6 +42,16 @@ export interface Finding {
   comparisons?: Comparison[];
   /** The verdict before multiplicity correction, when the correction changed it. */
   verdictRaw?: Verdict;
+  /** Under --seeds auto: seeds per arm behind the finding (at the look that decided it, or the last look) and that look (0-based). */
+  seedsUsed?: number;
+  look?: number;
+}
+
+/** How --seeds auto added seeds: the planned looks (seeds per arm and the level each is tested at) and the last look taken (0-based). */
+export interface SequentialInfo {
+  maxSeeds: number;
+  looks: { seeds: number; alpha: number }[];
+  look: number;
 }
 
 /** How the p-values of a run (or of a whole study) were corrected for the number of tests. */
@@ -53,6 +63,9 @@ export interface Multiplicity {
   comparisons: number;
   /** 'run' when corrected within this run, 'study' when across every run of a study. */
   family: 'run' | 'study';
+  /** Under --seeds auto: the level adjusted p-values were compared with at the last look, and the look schedule. */
+  alpha?: number;
+  sequential?: SequentialInfo;
 }
 
 /** The whole results.json of a run. */

@@ -18,7 +18,11 @@ export function checkResults(raw: unknown, file: string): Results {
     experiment: r.experiment as string,
     config: (typeof r.config === 'object' && r.config !== null ? r.config : {}) as Record<string, unknown>,
     trials,
-    findings: Array.isArray(r.findings) ? (r.findings as Results['findings']).filter((f) => typeof f === 'object' && f !== null && typeof f.text === 'string') : [],
+    findings: Array.isArray(r.findings)
+      ? (r.findings as Results['findings']).filter((f) => typeof f === 'object' && f !== null && typeof f.text === 'string')
+      : [],
+    // How the p-values were corrected (and the --seeds auto looks): kept so the report states it, absent in older results.
+    ...(isMultiplicity(r.multiplicity) ? { multiplicity: r.multiplicity } : {}),
     meta: {
       version: str(meta.version, '?'),
       backend: str(meta.backend, '?'),
@@ -29,6 +33,13 @@ export function checkResults(raw: unknown, file: string): Results {
       dataset: str(meta.dataset, str((r.config as Record<string, unknown> | undefined)?.dataset, '?')),
     },
   };
+}
+
+function isMultiplicity(m: unknown): m is NonNullable<Results['multiplicity']> {
+  if (typeof m !== 'object' || m === null) return false;
+  const o = m as Record<string, unknown>;
+  return typeof o.method === 'string' && typeof o.tests === 'number' && typeof o.comparisons === 'number'
+    && (o.family === 'run' || o.family === 'study');
 }
 
 /** Checks one trial; curves with non-array points are dropped, JSON nulls (NaN written out) kept as NaN. */

@@ -7,7 +7,8 @@ import type { Finding } from '../../src/lab/results.js';
 import { bootstrapCI, meanCI, tQuantile } from '../../src/lab/stats.js';
 import { Rng } from '../../src/tensor/rng.js';
 
-interface Case { a: number[]; b: number[]; margin: number; diff: number; lo: number; hi: number; p: number; df: number; effect: number; pEquiv: number }
+interface Case { a: number[]; b: number[]; margin: number; diff: number; lo: number; hi: number; p: number; df: number; effect: number;
+  pEquiv: number }
 const fx = JSON.parse(readFileSync(new URL('../fixtures/stats.json', import.meta.url), 'utf8')) as {
   paired: Case[]; welch: Case[]; pvalues: number[]; holm: number[]; bh: number[]; tQuantiles: { p: number; df: number; q: number }[];
 };

@@ -19,6 +19,8 @@ describe('figure builders', () => {
       for (const f of figs) {
         expect(f.title.length).toBeGreaterThan(10);
         expect(f.caption).toMatch(/\d+(–\d+)? seeds?/);
+        // Every caption names how its intervals were made (or that none is drawn).
+        expect(f.caption).toMatch(/Student t|bootstrap|no interval/);
         const warnings: string[] = [];
         const svg = await toSvg(decorate(f, `bnlab run ${name}`), warnings);
         expect(warnings).toEqual([]);
