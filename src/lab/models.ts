@@ -53,6 +53,8 @@ export interface MlpSpec {
   groups?: number;
   /** Noise of the noisy-BN ablation: shift ~ U(-a, a), scale ~ U(1, 1 + b), fresh every training step. */
   noise?: { shift: number; scale: number };
+  /** A BatchNorm1d(inputs) on the flattened input before the first Linear (BN on the inputs). Default false. */
+  inputNorm?: boolean;
 }
 
 /** What fuseBatchNormAct fused across a tap: the BatchNorm before it and the activation layer it absorbed. */
@@ -88,14 +90,6 @@ export class Tap extends Identity {
   /** Called by buildMlp after fusion: bn now applies `activation` (kind), whose slot after this tap is an Identity. */
   fusedAcross(bn: BatchNormBase, activation: Module, kind: 'relu' | 'sigmoid'): void {
     this.fused = { bn, activation, kind };
-  }
-
-  /**
-   * @deprecated Read only by ONNX export (src/io/onnx.ts) to skip a disabled tap; goes with Module.passThrough once
-   * that export recognizes layers that return their input.
-   */
-  override get passThrough(): boolean {
-    return !this.on;
   }
 
   override forward(x: Tensor): Tensor {
@@ -218,7 +212,7 @@ function initLinear(l: Linear, spec: InitSpec, act: ActivationName, rng: Rng): v
 }
 
 /**
- * Flatten -> inputs -> [Linear -> norm -> Tap -> activation -> dropout] x hidden -> Linear(classes)
+ * Flatten -> [BatchNorm1d(inputs) if inputNorm] -> inputs -> [Linear -> norm -> Tap -> activation -> dropout] x hidden -> Linear(classes)
  * (with position 'after': [Linear -> Tap -> activation -> norm -> dropout]).
  * The leading Flatten lets image batches (N, 1, 28, 28) reach the first Linear; it is a view (no copy)
  * and a no-op on (N, inputs). With a normalization the hidden Linear has no bias (beta replaces it, as the paper notes).
@@ -227,6 +221,7 @@ function initLinear(l: Linear, spec: InitSpec, act: ActivationName, rng: Rng): v
 export function buildMlp(spec: MlpSpec, seed: number): BuiltMlp {
   const rng = new Rng(seed * 7919 + 17);
   const layers: Module[] = [new Flatten()];
+  if (spec.inputNorm) layers.push(new BatchNorm1d(spec.inputs));
   const linears: Linear[] = [];
   const norms: Module[] = [];
   const taps: Tap[] = [];

@@ -32,7 +32,13 @@ export function trialDataset(dir: string, info: SavedModelInfo, opts: { dataset?
     ds = loadDataset(name, { dataDir: opts.dataDir });
   }
   const inputs = ds.inputShape.reduce((a, b) => a * b, 1);
-  if (inputs !== info.spec.inputs) throw new ConfigError(`${ds.name} has ${inputs} values per sample, but the model takes ${info.spec.inputs}`);
+  if (info.kind === 'mlp') {
+    if (inputs !== info.spec.inputs) throw new ConfigError(`${ds.name} has ${inputs} values per sample, but the model takes ${info.spec.inputs}`);
+  } else if (ds.inputShape.join('x') !== info.inputShape.join('x')) {
+    // A convnet's plane size is fixed by its pooling and its Linear: same shape, not just the same count.
+    const shape = (s: readonly number[]) => `[${s.join(', ')}]`;
+    throw new ConfigError(`${ds.name} has samples of shape ${shape(ds.inputShape)}, but the ${info.kind} was trained on ${shape(info.inputShape)}`);
+  }
   return ds;
 }
 

@@ -6,10 +6,11 @@ import { Module } from './module.js';
 import { Sequential } from './sequential.js';
 import { fuseBatchNormAct } from './norm/fuse.js';
 import { Conv2d, Linear } from './layers.js';
-import { AdaptiveAvgPool2d, Flatten, MaxPool2d, ReLU, Sigmoid } from './activation.js';
+import { AdaptiveAvgPool2d, AvgPool2d, Flatten, MaxPool2d, ReLU, Sigmoid } from './activation.js';
 import { BatchNorm2d } from './norm/batchnorm.js';
 import { GroupNorm } from './norm/layernorm.js';
 import { BasicBlock, releaseInternal } from './residual.js';
+import { foldConvBn, type FoldsOwnBatchNorm } from './norm/fold.js';
 import * as init from './init.js';
 
 /** A spec field that cannot build, and why (for config validation before any trial runs). */
@@ -38,14 +39,38 @@ interface ImageSpec {
   classes?: number;
   /** Weight init of the convolutions. Default 'kaiming'. */
   init?: ConvInit;
+  /**
+   * Average-pool the input image by this factor first (AvgPool2d(k), no padding): 28x28 becomes 14x14 with 2, a
+   * quarter of the convolution work, for quick runs. Default 1 (no pooling).
+   */
+  inputPool?: number;
+}
+
+/** The plane the first conv sees: imageSize after the input pool (floor, as AvgPool2d without padding). */
+function pooledSize(spec: ImageSpec): number {
+  return Math.floor((spec.imageSize ?? 28) / (spec.inputPool ?? 1));
 }
 
 function imageProblems(spec: ImageSpec): SpecProblem[] {
   const out: SpecProblem[] = [];
-  if (spec.inChannels !== undefined && !isPosInt(spec.inChannels)) out.push({ field: 'inChannels', reason: `must be a positive integer, got ${String(spec.inChannels)}` });
-  if (spec.imageSize !== undefined && !isPosInt(spec.imageSize)) out.push({ field: 'imageSize', reason: `must be a positive integer, got ${String(spec.imageSize)}` });
-  if (spec.classes !== undefined && !isPosInt(spec.classes)) out.push({ field: 'classes', reason: `must be a positive integer, got ${String(spec.classes)}` });
-  if (spec.init !== undefined && spec.init !== 'kaiming' && spec.init !== 'default') out.push({ field: 'init', reason: `must be 'kaiming' or 'default', got ${String(spec.init)}` });
+  if (spec.inChannels !== undefined && !isPosInt(spec.inChannels)) {
+    out.push({ field: 'inChannels', reason: `must be a positive integer, got ${String(spec.inChannels)}` });
+  }
+  if (spec.imageSize !== undefined && !isPosInt(spec.imageSize)) {
+    out.push({ field: 'imageSize', reason: `must be a positive integer, got ${String(spec.imageSize)}` });
+  }
+  if (spec.classes !== undefined && !isPosInt(spec.classes)) {
+    out.push({ field: 'classes', reason: `must be a positive integer, got ${String(spec.classes)}` });
+  }
+  if (spec.init !== undefined && spec.init !== 'kaiming' && spec.init !== 'default') {
+    out.push({ field: 'init', reason: `must be 'kaiming' or 'default', got ${String(spec.init)}` });
+  }
+  const pool = spec.inputPool;
+  if (pool !== undefined && !isPosInt(pool)) {
+    out.push({ field: 'inputPool', reason: `must be a positive integer (1 = no pooling), got ${String(pool)}` });
+  } else if (pool !== undefined && isPosInt(spec.imageSize ?? 28) && pool > (spec.imageSize ?? 28)) {
+    out.push({ field: 'inputPool', reason: `${pool} is larger than the image (${spec.imageSize ?? 28} pixels): nothing would be left to pool` });
+  }
   return out;
 }
 
@@ -53,7 +78,9 @@ function widthProblems(widths: unknown, stages: number | null): SpecProblem[] {
   if (!Array.isArray(widths) || widths.length === 0 || !widths.every(isPosInt)) {
     return [{ field: 'widths', reason: `must be a non-empty list of positive integers, got ${JSON.stringify(widths)}` }];
   }
-  if (stages !== null && widths.length !== stages) return [{ field: 'widths', reason: `needs ${stages} entries (one per stage), got ${widths.length}` }];
+  if (stages !== null && widths.length !== stages) {
+    return [{ field: 'widths', reason: `needs ${stages} entries (one per stage), got ${widths.length}` }];
+  }
   return [];
 }
 
@@ -98,20 +125,28 @@ export function resnetProblems(spec: ResNetSpec): SpecProblem[] {
   out.push(...widthProblems(spec.widths ?? [16, 32, 64], 3));
   // Stages 2 and 3 halve the plane (ceil, stride 2 with padding 1); the last stage still needs a plane to pool.
   const size = spec.imageSize ?? 28;
-  if (isPosInt(size) && size < 4) out.push({ field: 'imageSize', reason: `must be at least 4 so that the two stride-2 stages have a plane to reduce, got ${size}` });
+  const pooled = pooledSize(spec);
+  if (isPosInt(size) && isPosInt(spec.inputPool ?? 1) && pooled < 4) {
+    const after = (spec.inputPool ?? 1) > 1 ? ` (${pooled} after the input pool of ${spec.inputPool})` : '';
+    out.push({ field: 'imageSize', reason: `must be at least 4 so that the two stride-2 stages have a plane to reduce, got ${size}${after}` });
+  }
   return out;
 }
 
 /**
- * CIFAR-style ResNet in torchvision's names: conv1 (3x3) -> bn1 -> relu -> layer1..layer3 (n BasicBlocks each;
- * the first block of layers 2 and 3 has stride 2 and a conv1x1 + BN shortcut) -> avgpool (global) -> fc.
- * Its forward recycles the tensors passed between blocks (see releaseInternal); `blocks` lists the blocks in order.
+ * CIFAR-style ResNet in torchvision's names: [inputPool (AvgPool2d) when spec.inputPool > 1] -> conv1 (3x3) -> bn1 ->
+ * relu -> layer1..layer3 (n BasicBlocks each; the first block of layers 2 and 3 has stride 2 and a conv1x1 + BN
+ * shortcut) -> avgpool (global) -> fc. Its forward recycles the tensors passed between blocks (see releaseInternal);
+ * `blocks` lists the blocks in order. foldBatchNorm folds it through foldedBatchNorm (its forward is not a Sequential).
  */
-export class ResNet extends Module {
+export class ResNet extends Module implements FoldsOwnBatchNorm {
   readonly blocks: BasicBlock[];
+  readonly conv1: Conv2d;
+  readonly bn1: BatchNorm2d | null;
   readonly fc: Linear;
   /** The stem as a Sequential (not registered: conv1, bn1 and relu are), so that bn1 + relu run fused. */
   private readonly stem: Sequential;
+  private readonly pool: AvgPool2d | null;
   private readonly avgpool = new AdaptiveAvgPool2d(1);
   private readonly flatten = new Flatten();
 
@@ -120,10 +155,13 @@ export class ResNet extends Module {
     refuse('resnet', resnetProblems(spec));
     const widths = spec.widths ?? [16, 32, 64];
     const bn = spec.norm === 'bn' || spec.norm === 'bn-zero-gamma';
-    const conv1 = this.registerModule('conv1', new Conv2d(spec.inChannels ?? 1, widths[0], 3, { padding: 1, bias: !bn, rng })) as Conv2d;
-    const bn1 = bn ? (this.registerModule('bn1', new BatchNorm2d(widths[0])) as BatchNorm2d) : null;
+    // Parameterless, registered first so that ONNX export (namedLayers) sees it before conv1; no state dict keys.
+    const k = spec.inputPool ?? 1;
+    this.pool = k > 1 ? (this.registerModule('inputPool', new AvgPool2d(k)) as AvgPool2d) : null;
+    this.conv1 = this.registerModule('conv1', new Conv2d(spec.inChannels ?? 1, widths[0], 3, { padding: 1, bias: !bn, rng })) as Conv2d;
+    this.bn1 = bn ? (this.registerModule('bn1', new BatchNorm2d(widths[0])) as BatchNorm2d) : null;
     const relu = this.registerModule('relu', new ReLU());
-    this.stem = fuseBatchNormAct(bn1 ? new Sequential(conv1, bn1, relu) : new Sequential(conv1, relu), { inplace: true });
+    this.stem = fuseBatchNormAct(this.bn1 ? new Sequential(this.conv1, this.bn1, relu) : new Sequential(this.conv1, relu), { inplace: true });
     const n = (spec.depth - 2) / 6;
     this.blocks = [];
     let inPlanes = widths[0];
@@ -131,7 +169,8 @@ export class ResNet extends Module {
       const stage: BasicBlock[] = [];
       for (let i = 0; i < n; i++) {
         stage.push(new BasicBlock(inPlanes, planes, {
-          stride: s > 0 && i === 0 ? 2 : 1, norm: bn ? 'bn' : 'none', skipInit: spec.norm === 'skipinit', zeroInitLastBn: spec.norm === 'bn-zero-gamma', rng,
+          stride: s > 0 && i === 0 ? 2 : 1, norm: bn ? 'bn' : 'none', rng,
+          skipInit: spec.norm === 'skipinit', zeroInitLastBn: spec.norm === 'bn-zero-gamma',
         }));
         inPlanes = planes;
       }
@@ -144,7 +183,9 @@ export class ResNet extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    let h = this.stem.forward(x);
+    const input = this.pool === null ? x : this.pool.forward(x);
+    let h = this.stem.forward(input);
+    if (input !== x) releaseInternal(input, x, h);
     for (const block of this.blocks) {
       const y = block.forward(h);
       releaseInternal(h, x, y);
@@ -160,6 +201,35 @@ export class ResNet extends Module {
     const kids = this.namedChildren();
     const fc = kids.findIndex(([k]) => k === 'fc');
     return [...kids.slice(0, fc), ['flatten', this.flatten], ...kids.slice(fc)];
+  }
+
+  /**
+   * The same function in eval mode without BatchNorm: a ResNet of norm 'none' (or 'skipinit', alpha kept) whose convs
+   * carry each BN folded in (W' = s W, b' = s (b - running_mean) + beta, s = gamma / sqrt(running_var + eps)), the
+   * shortcut's conv1x1 + BN included. State dict keys are torchvision's without the bn entries, plus each conv's bias.
+   */
+  foldedBatchNorm(): ResNet {
+    const norm: ResNetNorm = this.spec.norm === 'skipinit' ? 'skipinit' : 'none';
+    const out = new ResNet({ ...this.spec, norm }, new Rng(0));
+    const put = (dst: Conv2d, src: Conv2d, bn: BatchNorm2d | null, where: string) => {
+      const f = bn === null ? src : (foldConvBn(src, bn, where) as Conv2d);
+      dst.weight.data.set(f.weight.data);
+      if (dst.bias !== null) dst.bias.data.set(f.bias === null ? new Float32Array(dst.bias.size) : f.bias.data);
+    };
+    put(out.conv1, this.conv1, this.bn1, 'bn1');
+    this.blocks.forEach((b, i) => {
+      const o = out.blocks[i];
+      put(o.conv1, b.conv1, b.bn1, `block ${i} bn1`);
+      put(o.conv2, b.conv2, b.bn2, `block ${i} bn2`);
+      if (b.downsample !== null) {
+        put(o.downsample!.layers[0] as Conv2d, b.downsample.layers[0] as Conv2d, (b.downsample.layers[1] as BatchNorm2d) ?? null,
+          `block ${i} downsample.1`);
+      }
+      if (b.alpha !== null) o.alpha!.data.set(b.alpha.data);
+    });
+    out.fc.weight.data.set(this.fc.weight.data);
+    out.fc.bias!.data.set(this.fc.bias!.data);
+    return out.eval();
   }
 }
 
@@ -203,21 +273,33 @@ export function vggProblems(spec: VggSpec): SpecProblem[] {
   if (!VGG_NORMS.includes(spec.norm)) out.push({ field: 'norm', reason: `must be one of ${VGG_NORMS.join(', ')}, got ${String(spec.norm)}` });
   const widths = spec.widths ?? [16, 32, 64];
   out.push(...widthProblems(widths, null));
-  if (spec.convsPerStage !== undefined && !isPosInt(spec.convsPerStage)) out.push({ field: 'convsPerStage', reason: `must be a positive integer, got ${String(spec.convsPerStage)}` });
-  if (spec.activation !== undefined && spec.activation !== 'relu' && spec.activation !== 'sigmoid') out.push({ field: 'activation', reason: `must be 'relu' or 'sigmoid', got ${String(spec.activation)}` });
-  if (spec.normPosition !== undefined && spec.normPosition !== 'before' && spec.normPosition !== 'after') out.push({ field: 'normPosition', reason: `must be 'before' or 'after', got ${String(spec.normPosition)}` });
+  if (spec.convsPerStage !== undefined && !isPosInt(spec.convsPerStage)) {
+    out.push({ field: 'convsPerStage', reason: `must be a positive integer, got ${String(spec.convsPerStage)}` });
+  }
+  if (spec.activation !== undefined && spec.activation !== 'relu' && spec.activation !== 'sigmoid') {
+    out.push({ field: 'activation', reason: `must be 'relu' or 'sigmoid', got ${String(spec.activation)}` });
+  }
+  if (spec.normPosition !== undefined && spec.normPosition !== 'before' && spec.normPosition !== 'after') {
+    out.push({ field: 'normPosition', reason: `must be 'before' or 'after', got ${String(spec.normPosition)}` });
+  }
   const groups = spec.groups ?? 4;
   if (spec.norm === 'group') {
     if (!isPosInt(groups)) out.push({ field: 'groups', reason: `must be a positive integer, got ${String(spec.groups)}` });
     else if (Array.isArray(widths)) {
       const bad = widths.filter((w) => isPosInt(w) && w % groups !== 0);
-      if (bad.length > 0) out.push({ field: 'widths', reason: `${bad.join(', ')} not divisible by groups = ${groups} (GroupNorm splits each layer's channels into equal groups)` });
+      if (bad.length > 0) {
+        out.push({ field: 'widths', reason: `${bad.join(', ')} not divisible by groups = ${groups} (GroupNorm splits each layer's channels ` +
+          `into equal groups)` });
+      }
     }
   }
   const size = spec.imageSize ?? 28;
-  if (isPosInt(size) && Array.isArray(widths) && size >> widths.length < 1) {
-    const chain = widths.reduce((s: number[]) => [...s, Math.floor(s[s.length - 1] / 2)], [size]);
-    out.push({ field: 'imageSize', reason: `${size} cannot be max-pooled 2x2 once per stage ${widths.length} times (${chain.join(' -> ')}); use fewer stages or a larger image` });
+  const pooled = pooledSize(spec);
+  if (isPosInt(size) && isPosInt(spec.inputPool ?? 1) && Array.isArray(widths) && pooled >> widths.length < 1) {
+    const chain = widths.reduce((s: number[]) => [...s, Math.floor(s[s.length - 1] / 2)], [pooled]);
+    const after = (spec.inputPool ?? 1) > 1 ? ` after the input pool of ${spec.inputPool}` : '';
+    out.push({ field: 'imageSize', reason: `${size} cannot be max-pooled 2x2 once per stage ${widths.length} times${after} ` +
+      `(${chain.join(' -> ')}); use fewer stages or a larger image` });
   }
   return out;
 }
@@ -241,10 +323,11 @@ function vggNorm(spec: VggSpec, c: number): Module | null {
 }
 
 /**
- * A VGG-style Sequential: [BatchNorm2d(inChannels) if inputNorm] then per stage [Conv2d 3x3 pad 1 -> norm -> act]
+ * A VGG-style Sequential: [AvgPool2d(inputPool) if inputPool > 1] [BatchNorm2d(inChannels) if inputNorm] then per stage [Conv2d 3x3 pad 1 ->
+ * norm -> act]
  * x convsPerStage -> MaxPool2d(2), then Flatten -> Linear(classes). A conv followed by its norm (before the
- * activation) has no bias, as BN's beta replaces it; otherwise it has one. BN + ReLU (and ReLU + max pool) run fused
- * (Sequential). All randomness from `seed`; throws an ArgumentError naming each bad field.
+ * activation) has no bias, as BN's beta replaces it; otherwise it has one. BN + ReLU/Sigmoid (and ReLU + max pool)
+ * run fused by fuseBatchNormAct, keeping the state dict keys. All randomness from `seed`; throws an ArgumentError naming each bad field.
  */
 export function vgg(spec: VggSpec, seed = 0): Sequential {
   refuse('vgg', vggProblems(spec));
@@ -254,8 +337,10 @@ export function vgg(spec: VggSpec, seed = 0): Sequential {
   const act = () => (spec.activation === 'sigmoid' ? new Sigmoid() : new ReLU());
   const layers: Module[] = [];
   let c = spec.inChannels ?? 1;
+  const k = spec.inputPool ?? 1;
+  if (k > 1) layers.push(new AvgPool2d(k));
   if (spec.inputNorm) layers.push(new BatchNorm2d(c));
-  let size = spec.imageSize ?? 28;
+  let size = pooledSize(spec);
   for (const w of widths) {
     for (let i = 0; i < (spec.convsPerStage ?? 1); i++) {
       const norm = vggNorm(spec, w);
@@ -270,5 +355,6 @@ export function vgg(spec: VggSpec, seed = 0): Sequential {
   layers.push(new Flatten(), new Linear(c * size * size, spec.classes ?? 10, { rng }));
   const model = new Sequential(...layers);
   initConvs(model, spec.init ?? 'kaiming', rng);
-  return model;
+  // The explicit pass (as resnet's stem and blocks): fused slots become Identity, so state dict keys stay.
+  return fuseBatchNormAct(model, { inplace: true });
 }

@@ -1,4 +1,5 @@
-// ONNX export of residual nets (Add, Relu, Mul by alpha, GlobalAveragePool) run in the real onnxruntime-node: bnlab's eval outputs (max abs diff <= 1e-5).
+// ONNX export of residual nets (Add, Relu, Mul by alpha, GlobalAveragePool) run in the real onnxruntime-node: bnlab's eval outputs (max abs diff
+// <= 1e-5).
 import { describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { exportOnnx } from '../../src/io/onnx.js';
@@ -57,7 +58,8 @@ describe('residual nets in onnxruntime-node', () => {
 
   it('a generic Residual with a projection shortcut, act null, in a Sequential with global average pooling', async () => {
     const rng = new Rng(3);
-    const block = new Residual(new Sequential(new Conv2d(3, 4, 3, { stride: 2, padding: 1, rng }), new BatchNorm2d(4), new ReLU(), new Conv2d(4, 4, 3, { padding: 1, rng })), {
+    const block = new Residual(new Sequential(new Conv2d(3, 4, 3, { stride: 2, padding: 1, rng }), new BatchNorm2d(4), new ReLU(), new Conv2d(4,
+      4, 3, { padding: 1, rng })), {
       shortcut: new Sequential(new Conv2d(3, 4, 1, { stride: 2, rng })),
       act: null,
     });
@@ -82,10 +84,19 @@ describe('the exported residual graph', () => {
     expect(ops.filter((o) => o === 'Add').length).toBe(3);
     expect(ops).toContain('GlobalAveragePool');
     const inits = graph.initializer!.map((t) => t.name);
-    for (const k of ['conv1.weight', 'layer1.0.conv1.weight', 'layer2.0.bn2.running_var', 'layer2.0.downsample.0.weight', 'layer3.0.downsample.1.bias', 'fc.weight']) expect(inits).toContain(k);
+    for (const k of ['conv1.weight', 'layer1.0.conv1.weight', 'layer2.0.bn2.running_var', 'layer2.0.downsample.0.weight',
+      'layer3.0.downsample.1.bias', 'fc.weight']) expect(inits).toContain(k);
   });
 
-  it('foldBn refuses a BN inside a residual block, naming it', () => {
-    expect(() => exportOnnx(resnet({ depth: 8, norm: 'bn' }), { inputShape: [1, 1, 28, 28], foldBn: true })).toThrow(/BatchNorm2d at '.*bn.*' is inside a (ResNet|BasicBlock)/);
+  it('foldBn folds every BN of a ResNet (stem, blocks, shortcuts) into its conv: no BatchNormalization node, same outputs', async () => {
+    const rng = new Rng(5);
+    const m = resnet({ depth: 8, norm: 'bn' }, 5);
+    warmUp(m, [1, 1, 28, 28], rng);
+    const bytes = exportOnnx(m, { inputShape: [1, 1, 28, 28], foldBn: true });
+    const ops = onnx.ModelProto.decode(bytes).graph!.node!.map((n) => n.opType);
+    expect(ops).not.toContain('BatchNormalization');
+    const x = randn([2, 1, 28, 28], { rng });
+    const d = maxAbsDiff(await runOrt(bytes, x), noGrad(() => m.eval().forward(x)).data);
+    expect(d).toBeLessThanOrEqual(1e-4);
   });
 });

@@ -17,7 +17,8 @@ const spec: MlpSpec = { inputs: 6, hidden: [8, 8], classes: 3, activation: 'relu
 function tinyData(n: number): Dataset {
   const x = randn([n, 6], { rng: new Rng(1) }).data;
   const y = Int32Array.from({ length: n }, (_, i) => i % 3);
-  return { name: 'tiny', train: { x, y, n }, test: { x, y, n }, classes: ['a', 'b', 'c'], inputShape: [6], source: 'test', normalization: 'raw' } as unknown as Dataset;
+  return { name: 'tiny', train: { x, y, n }, test: { x, y, n }, classes: ['a', 'b', 'c'], inputShape: [6], source: 'test',
+    normalization: 'raw' } as unknown as Dataset;
 }
 
 describe('saved trial models', () => {

@@ -50,16 +50,33 @@ export function deepCopyModule<M extends Module>(model: M): M {
 
 const join = (path: string, name: string) => (path ? `${path}.${name}` : name);
 
-/** W' = W * s (per output channel), b' = (b - running_mean) * s + beta, s = gamma / sqrt(running_var + eps). */
-function foldPair(layer: Linear | Conv2d, bn: BatchNormBase, where: string): Linear | Conv2d {
+/**
+ * A model whose forward is not a Sequential and that folds its own BatchNorms (ResNet): foldBatchNorm calls
+ * foldedBatchNorm() on it (already a copy) and uses what it returns, an eval model computing the same function.
+ */
+export interface FoldsOwnBatchNorm {
+  foldedBatchNorm(): Module;
+}
+
+function foldsOwn(m: Module): m is Module & FoldsOwnBatchNorm {
+  return typeof (m as Partial<FoldsOwnBatchNorm>).foldedBatchNorm === 'function';
+}
+
+/**
+ * A new Linear or Conv2d (with bias) computing bn(layer(x)) in eval mode: W' = W * s per output channel,
+ * b' = (b - running_mean) * s + beta, s = gamma / sqrt(running_var + eps). `where` names the BN in errors.
+ */
+export function foldConvBn(layer: Linear | Conv2d, bn: BatchNormBase, where: string): Linear | Conv2d {
   const name = bn.constructor.name;
   if (bn.runningMean === null || bn.runningVar === null) {
-    throw new ArgumentError(`foldBatchNorm: ${name} at '${where}' has no running statistics (trackRunningStats false), so in eval it uses batch statistics and is not a fixed affine map`);
+    throw new ArgumentError(`foldBatchNorm: ${name} at '${where}' has no running statistics (trackRunningStats false), so in eval it uses ` +
+      `batch statistics and is not a fixed affine map`);
   }
   const isLinear = layer instanceof Linear;
   const out = isLinear ? layer.outFeatures : layer.outChannels;
   if ((isLinear && !(bn instanceof BatchNorm1d)) || (!isLinear && !(bn instanceof BatchNorm2d)) || out !== bn.numFeatures) {
-    throw new ArgumentError(`foldBatchNorm: ${name}(${bn.numFeatures}) at '${where}' does not match the ${layer.constructor.name} before it (${out} outputs)`);
+    throw new ArgumentError(`foldBatchNorm: ${name}(${bn.numFeatures}) at '${where}' does not match the ${layer.constructor.name} before it ` +
+      `(${out} outputs)`);
   }
   // A throwaway generator: the constructor's initial draw must not advance the global stream.
   const rng = new Rng(0);
@@ -78,8 +95,10 @@ function foldPair(layer: Linear | Conv2d, bn: BatchNormBase, where: string): Lin
 }
 
 function fold(m: Module, path: string): Module {
+  if (foldsOwn(m)) return m.foldedBatchNorm();
   if (m instanceof BatchNormBase) {
-    throw new ArgumentError(`foldBatchNorm: ${m.constructor.name} at '${path || '(root)'}' is not preceded by a Linear or Conv2d, so it cannot be folded`);
+    throw new ArgumentError(`foldBatchNorm: ${m.constructor.name} at '${path || '(root)'}' is not preceded by a Linear or Conv2d, so it cannot ` +
+      `be folded`);
   }
   if (m instanceof Sequential) {
     const out: Module[] = [];
@@ -91,7 +110,7 @@ function fold(m: Module, path: string): Module {
           const after = prev ? `follows ${prev.constructor.name} at '${join(path, String(i - 1))}'` : 'is the first layer';
           throw new ArgumentError(`foldBatchNorm: ${child.constructor.name} at '${where}' ${after}, not a Linear or Conv2d, so it cannot be folded`);
         }
-        out[i - 1] = foldPair(prev, child, where);
+        out[i - 1] = foldConvBn(prev, child, where);
         // Identity keeps the positions, so state dict keys of the other layers stay those of the original; a BN
         // that fuseBatchNormAct gave an activation leaves that activation in its place.
         out.push(child.act === 'relu' ? new ReLU() : child.act === 'sigmoid' ? new Sigmoid() : new Identity());
@@ -103,7 +122,8 @@ function fold(m: Module, path: string): Module {
   }
   for (const [name, sub] of m.namedModules()) {
     if (sub instanceof BatchNormBase) {
-      throw new ArgumentError(`foldBatchNorm: ${sub.constructor.name} at '${join(path, name)}' is inside a ${m.constructor.name}; only BatchNorm layers of a Sequential, right after a Linear or Conv2d, can be folded`);
+      throw new ArgumentError(`foldBatchNorm: ${sub.constructor.name} at '${join(path, name)}' is inside a ${m.constructor.name}; only ` +
+        `BatchNorm layers of a Sequential, right after a Linear or Conv2d, can be folded`);
     }
   }
   return m;
@@ -112,7 +132,8 @@ function fold(m: Module, path: string): Module {
 /**
  * A new eval-only model in which every BatchNorm that directly follows a Linear (BatchNorm1d) or Conv2d
  * (BatchNorm2d) in a Sequential is merged into that layer and replaced by Identity (by its activation when
- * fuseBatchNormAct fused one into it). Eval BN is the affine map
+ * fuseBatchNormAct fused one into it); a model that folds itself (FoldsOwnBatchNorm: a ResNet, its blocks'
+ * conv/BN pairs and conv1x1 + BN shortcuts included) gives its own folded copy. Eval BN is the affine map
  * y = s (x - running_mean) + beta with s = gamma / sqrt(running_var + eps), so
  *   W' = s W (row / output channel c scaled by s_c),  b' = s (b - running_mean) + beta.
  * The original model is not changed. Throws an ArgumentError for a BN that is not preceded by a foldable layer,

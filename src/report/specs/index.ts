@@ -10,6 +10,9 @@ import { icsFigures } from './ics.js';
 import { inferenceFigures } from './inference.js';
 import { batchsizeFigures } from './batchsize.js';
 import { scalesFigures } from './scales.js';
+import { cnnFigures } from './cnn.js';
+import { residualFigures } from './residual.js';
+import { placementFigures } from './placement.js';
 import { genericFigures } from './generic.js';
 
 /** Figure builders by experiment name (`results.experiment`). */
@@ -23,6 +26,9 @@ export const BUILDERS: Record<string, FigureBuilder> = {
   inference: inferenceFigures,
   batchsize: batchsizeFigures,
   scales: scalesFigures,
+  cnn: cnnFigures,
+  residual: residualFigures,
+  placement: placementFigures,
 };
 
 /**
