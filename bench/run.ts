@@ -356,12 +356,16 @@ async function main(): Promise<void> {
   if (wasm && 'unavailable' in wasm) console.log(`wasm: n/a (${wasm.unavailable})`);
   if (columns.tfjs) {
     console.log(tfjs
-      ? `TF.js: W1 via ${ctx.tfjsApis.W1 ?? 'ops'}, W2 via ${ctx.tfjsApis.W2 ?? 'ops'}; W3 cannot train on its wasm backend (no Conv2DBackpropFilter kernel)`
+      ? `TF.js: W1 via ${ctx.tfjsApis.W1 ?? 'ops'}, W2 via ${ctx.tfjsApis.W2 ?? 'ops'}; W3 cannot train on its wasm backend (no ` +
+        `Conv2DBackpropFilter kernel)`
       : `TF.js: n/a (${t as string})`);
   }
 
-  const memory = o.memory ? await memoryTable(o, selected, ctx, mainName, ref ? null : (r as string)) : { runs: null, why: 'disabled by --no-memory' };
-  if (o.json) writeJson(o, { info, wasm, ref, refWhy: ref ? null : (r as string), tfjs, tfjsWhy: tfjs ? null : (t as string), memcpyGbs, rows, memory });
+  const memory = o.memory ? await memoryTable(o, selected, ctx, mainName, ref ? null : (r as string)) : { runs: null,
+    why: 'disabled by --no-memory' };
+  if (o.json) {
+    writeJson(o, { info, wasm, ref, refWhy: ref ? null : (r as string), tfjs, tfjsWhy: tfjs ? null : (t as string), memcpyGbs, rows, memory });
+  }
 }
 
 /** measure() plus the GEMM row's TypeScript rate; a failure of the main column becomes an error row. */
@@ -386,7 +390,8 @@ async function measureRow(w: Workload, o: Options, ctx: Context, memcpyGbs: numb
 }
 
 /** Peak RSS of W2 and W3 (those selected) for each side, in fresh processes; prints the second table. */
-async function memoryTable(o: Options, selected: Workload[], ctx: Context, main: Backend, refWhy: string | null): Promise<{ runs: MemoryRun[] | null; why: string | null }> {
+async function memoryTable(o: Options, selected: Workload[], ctx: Context, main: Backend,
+  refWhy: string | null): Promise<{ runs: MemoryRun[] | null; why: string | null }> {
   const ids = selected.map((w) => w.id).filter((id) => id in MEMORY_ITERS);
   if (ids.length === 0) return { runs: null, why: `no workload of ${Object.keys(MEMORY_ITERS).join(', ')} selected` };
   const runs = await measureMemory({
@@ -434,7 +439,8 @@ function writeJson(o: Options, r: Results): void {
       backend: r.info.name,
       backend_description: r.info.description,
       backend_reason: r.info.reason,
-      wasm_column: r.wasm === null ? null : { description: 'description' in r.wasm ? r.wasm.description : null, unavailable_reason: 'unavailable' in r.wasm ? r.wasm.unavailable : null },
+      wasm_column: r.wasm === null ? null : { description: 'description' in r.wasm ? r.wasm.description : null,
+        unavailable_reason: 'unavailable' in r.wasm ? r.wasm.unavailable : null },
       openblas_coretype: process.env.OPENBLAS_CORETYPE ?? null,
       pytorch: r.ref ? r.ref.info : null,
       pytorch_missing_reason: r.refWhy,

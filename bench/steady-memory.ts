@@ -19,7 +19,8 @@ for (let s = 1; s <= steps; s++) {
   step();
   if (s === 1 || s === 100 || s % Math.max(1, Math.floor(steps / 10)) === 0) {
     const h = heapStats();
-    console.log(`${String(s).padEnd(8)}  ${mb(process.memoryUsage().rss).padStart(6)}  ${mb(h.topBytes).padStart(11)}  ${mb(h.liveBytes).padStart(12)}`);
+    console.log(`${String(s).padEnd(8)}  ${mb(process.memoryUsage().rss).padStart(6)}  ${mb(h.topBytes).padStart(11)}  ` +
+      `${mb(h.liveBytes).padStart(12)}`);
   }
 }
 console.log(`${((performance.now() - t0) / steps).toFixed(3)} ms per step`);

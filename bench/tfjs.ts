@@ -5,7 +5,7 @@
  *   node dist/bench/tfjs.js W2 [--reps 5] [--api layers|ops]   one-shot timing, prints {"id", "ms": [per-rep ms]}
  *   node dist/bench/tfjs.js --memory W2 --iters N --max-ms MS  peak resident memory (see bench/README.md)
  * The wasm binaries are read from node_modules/@tensorflow/tfjs-backend-wasm/dist, never fetched.
- * W1 is built with tf.layers and W2 with tf ops by default, as in REFERENCE.md's TF.js figures (--api overrides).
+ * W1 is built with tf.layers and W2 with tf ops by default, as the README's TF.js column was measured (--api overrides).
  * It runs in its own process so that its wasm heap and timings never mix with bnlab's.
  */
 import { createRequire } from 'node:module';
@@ -57,7 +57,8 @@ function labels(n: number, seed: number): Int32Array {
 /** PyTorch's default Linear init, U(-1/sqrt(fanIn), 1/sqrt(fanIn)), for weight [fanIn, fanOut] and bias. */
 function linear(tf: Tf, fanIn: number, fanOut: number, seed: number): [TfCore.Variable, TfCore.Variable] {
   const b = 1 / Math.sqrt(fanIn);
-  return [tf.variable(tf.randomUniform([fanIn, fanOut], -b, b, 'float32', seed)), tf.variable(tf.randomUniform([fanOut], -b, b, 'float32', seed + 1))];
+  return [tf.variable(tf.randomUniform([fanIn, fanOut], -b, b, 'float32', seed)), tf.variable(tf.randomUniform([fanOut], -b, b, 'float32',
+    seed + 1))];
 }
 
 /**
@@ -103,7 +104,8 @@ function mlpLayers(tfl: Tfl, widths: number[], act: 'relu' | 'sigmoid'): TfLayer
 }
 
 /** One SGD step on a fixed batch: forward in training mode, softmax cross-entropy (mean), backward, update. */
-function trainStep(tf: Tf, tfl: Tfl, api: Api, spec: { widths: number[]; act: 'relu' | 'sigmoid'; batch: number; lr: number; seed: number }): () => void {
+function trainStep(tf: Tf, tfl: Tfl, api: Api, spec: { widths: number[]; act: 'relu' | 'sigmoid'; batch: number; lr: number;
+  seed: number }): () => void {
   const x = tf.randomUniform([spec.batch, spec.widths[0]], 0, 1, 'float32', spec.seed);
   const y = tf.oneHot(tf.tensor1d(labels(spec.batch, spec.seed), 'int32'), 10);
   const opt = tf.train.sgd(spec.lr);

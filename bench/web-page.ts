@@ -12,7 +12,8 @@ import type { BrowserContext } from 'playwright-core';
 export const CHROMIUM = '/usr/bin/chromium';
 
 /** Flags for a quiet, offline-clean headless run: no GPU, no QUIC, no background updates or sync traffic. */
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync'];
 
 /** The repository root: the nearest directory above this file with bnlab's package.json (works from bench/ and dist/bench/). */
 export function repoRoot(): string {
@@ -31,7 +32,8 @@ export function buildSite(outDir: string): void {
   const config = join(root, 'web', 'vite.config.ts');
   if (!existsSync(config)) throw new Error(`${config} is missing: the lab page has no build config yet`);
   const vite = join(root, 'node_modules', 'vite', 'bin', 'vite.js');
-  const r = spawnSync(process.execPath, [vite, 'build', '--config', config, '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'], { cwd: root, encoding: 'utf8', timeout: 300_000 });
+  const r = spawnSync(process.execPath, [vite, 'build', '--config', config, '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'],
+    { cwd: root, encoding: 'utf8', timeout: 300_000 });
   if (r.status !== 0) throw new Error(`vite build failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
 }
 

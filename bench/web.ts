@@ -24,13 +24,15 @@ const WORKLOADS: Workload[] = [
   {
     id: '2d',
     title: '2-D: 2 inputs, 4 x 8 relu, batch 10',
-    settings: { ...DEFAULTS, dataset: 'spiral', depth: 4, width: 8, batchSize: 10, activation: 'relu', left: 'none', right: 'bn-before', stepsPerFrame: 50 },
+    settings: { ...DEFAULTS, dataset: 'spiral', depth: 4, width: 8, batchSize: 10, activation: 'relu', left: 'none', right: 'bn-before',
+      stepsPerFrame: 50 },
     target: { wasm: 500, ts: 500 },
   },
   {
     id: 'fig1',
     title: 'Figure 1: 784-100-100-100-10 sigmoid, batch 60',
-    settings: { ...DEFAULTS, dataset: 'digits', depth: 3, width: 100, batchSize: 60, activation: 'sigmoid', optimizer: 'sgd', init: 'normal', initStd: 1, left: 'none', right: 'bn-before', stepsPerFrame: 10 },
+    settings: { ...DEFAULTS, dataset: 'digits', depth: 3, width: 100, batchSize: 60, activation: 'sigmoid', optimizer: 'sgd', init: 'normal',
+      initStd: 1, left: 'none', right: 'bn-before', stepsPerFrame: 10 },
     target: { wasm: 100, ts: null },
   },
 ];
@@ -70,7 +72,8 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--spf') o.spf = positive(val());
     else if (a === '--backends') {
       const bs = val().split(',');
-      for (const b of bs) if (!BACKENDS.includes(b as Backend)) throw new Error(`--backends: unknown backend '${b}' (expected ${BACKENDS.join(', ')})`);
+      const bad = bs.find((b) => !BACKENDS.includes(b as Backend));
+      if (bad !== undefined) throw new Error(`--backends: unknown backend '${bad}' (expected ${BACKENDS.join(', ')})`);
       o.backends = bs as Backend[];
     } else if (a === '--help' || a === '-h') {
       console.log(USAGE);
@@ -143,9 +146,11 @@ async function measure(browser: Chromium, url: string, w: Workload, backend: Bac
     const sps = Number((await page.getByTestId('sps').textContent()) ?? NaN);
     await page.getByTestId('pause').click();
     if (errors.length) throw new Error(errors.join('; '));
-    return { workload: w, requested: backend, backend: actual, stepsPerSec: ((s1 - s0) * 1000) / (t1 - t0), readout: sps, fps: frames.fps, worstFrameMs: frames.worst };
+    return { workload: w, requested: backend, backend: actual, stepsPerSec: ((s1 - s0) * 1000) / (t1 - t0), readout: sps, fps: frames.fps,
+      worstFrameMs: frames.worst };
   } catch (err) {
-    return { workload: w, requested: backend, backend: '?', stepsPerSec: NaN, readout: NaN, fps: NaN, worstFrameMs: NaN, error: (err as Error).message.split('\n')[0] };
+    const error = (err as Error).message.split('\n')[0];
+    return { workload: w, requested: backend, backend: '?', stepsPerSec: NaN, readout: NaN, fps: NaN, worstFrameMs: NaN, error };
   } finally {
     await page.close();
   }
@@ -159,14 +164,16 @@ function printResults(rows: Measured[], o: Options): void {
     const target = r.workload.target[r.requested];
     const ok = target === null ? '' : r.stepsPerSec >= target ? 'ok' : 'MISS';
     const backend = r.backend === r.requested ? r.backend : `${r.backend} (asked ${r.requested})`;
-    return [r.workload.title, backend, cell(r.stepsPerSec), cell(r.readout), target === null ? '-' : `>= ${target}`, ok, cell(r.fps), cell(r.worstFrameMs)];
+    return [r.workload.title, backend, cell(r.stepsPerSec), cell(r.readout), target === null ? '-' : `>= ${target}`, ok, cell(r.fps),
+      cell(r.worstFrameMs)];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => (i >= 2 && i !== 5 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
   console.log(line(head));
   console.log(widths.map((n) => '-'.repeat(n)).join('  '));
   for (const b of body) console.log(line(b));
-  console.log(`\nSteps counted over ${o.seconds} s after ${o.warmup} s of warm-up, headless Chromium, one page at a time; both nets take every step.`);
+  console.log(`\nSteps counted over ${o.seconds} s after ${o.warmup} s of warm-up, headless Chromium, one page at a time; ` +
+    'both nets take every step.');
 }
 
 async function main(): Promise<void> {

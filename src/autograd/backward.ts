@@ -6,14 +6,17 @@ import { releaseBuffer } from '../tensor/pool.js';
 /**
  * Reverse-mode sweep from `root`. The graph is freed as it is consumed (as PyTorch without retain_graph):
  * intermediate gradients and backward closures are dropped, and the gradient buffers (and the data of tensors
- * Sequential marked `recycle`) go back to the pool (src/tensor/pool.ts) for the next step.
+ * Sequential or a residual block marked `recycle`) go back to the pool (src/tensor/pool.ts) for the next step.
  */
 export function backward(root: Tensor, grad?: Float32Array): void {
   if (!root.requiresGrad) {
-    throw new ArgumentError(`backward: tensor of shape ${fmtShape(root.shape)} does not require grad (was it computed inside noGrad, or from inputs without requiresGrad?)`);
+    throw new ArgumentError(`backward: tensor of shape ${fmtShape(root.shape)} does not require grad (was it computed inside noGrad, or from ` +
+      `inputs without requiresGrad?)`);
   }
   if (grad === undefined) {
-    if (root.size !== 1) throw new ArgumentError(`backward: without a gradient argument the tensor must hold one value, got shape ${fmtShape(root.shape)}`);
+    if (root.size !== 1) {
+      throw new ArgumentError(`backward: without a gradient argument the tensor must hold one value, got shape ${fmtShape(root.shape)}`);
+    }
     grad = new Float32Array([1]);
   } else if (grad === null || typeof grad !== 'object' || typeof grad.length !== 'number') {
     throw new ArgumentError(`backward: gradient must be a Float32Array of ${root.size} values, got ${grad === null ? 'null' : typeof grad}`);
@@ -45,14 +48,15 @@ export function backward(root: Tensor, grad?: Float32Array): void {
     t.backwardFn = freed;
     t.parents = [];
     // Its consumers' rules ran before this one (reverse topological order) and this one has run: a tensor only
-    // Sequential and the graph have seen is now dead, and its buffer serves the next step's forward.
+    // its container and the graph have seen is now dead, and its buffer serves the next step's forward.
     if (t.recycle) releaseBuffer(t.data);
   }
 }
 
 /** The rule left on a consumed node (as PyTorch's 'Trying to backward through the graph a second time'). */
 function freed(): void {
-  throw new ArgumentError('backward: this graph was already consumed by an earlier backward(); recompute the forward pass (graphs are freed after backward)');
+  throw new ArgumentError('backward: this graph was already consumed by an earlier backward(); recompute the forward pass (graphs are freed ' +
+    'after backward)');
 }
 
 /** Iterative DFS post-order over nodes that require grad (recursion would overflow on deep nets). */

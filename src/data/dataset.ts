@@ -81,7 +81,8 @@ export function stratifiedSplitIndices(
   seed: number,
 ): { train: Int32Array; test: Int32Array } {
   const n = y.length;
-  check(Number.isInteger(nTrain) && nTrain >= 0 && Number.isInteger(nTest) && nTest >= 0, `stratified split: nTrain=${nTrain} and nTest=${nTest} must be non-negative integers`);
+  check(Number.isInteger(nTrain) && nTrain >= 0 && Number.isInteger(nTest) && nTest >= 0, `stratified split: nTrain=${nTrain} and ` +
+    `nTest=${nTest} must be non-negative integers`);
   check(nTrain + nTest <= n, `stratified split: nTrain + nTest = ${nTrain + nTest} exceeds the ${n} samples available`);
   const rng = new Rng(seed);
   const byClass: number[][] = Array.from({ length: numClasses }, () => []);

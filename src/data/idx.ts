@@ -39,15 +39,22 @@ export function parseIdxHeader(bytes: Uint8Array, name: string): IdxHeader {
   if (bytes.length < 4) throw new DataError(name, `truncated: ${bytes.length} bytes, too short for the 4-byte IDX magic number`);
   if (bytes[0] !== 0 || bytes[1] !== 0) {
     const gz = bytes[0] === 0x1f && bytes[1] === 0x8b;
-    const hint = gz ? ' (it is gzip-compressed: decompress it first)' : name.endsWith('.gz') ? ' (and despite its name it is not gzip data either)' : '';
+    const notGz = name.endsWith('.gz') ? ' (and despite its name it is not gzip data either)' : '';
+    const hint = gz ? ' (it is gzip-compressed: decompress it first)' : notGz;
     throw new DataError(name, `wrong magic number ${hex(bytes, 4)}: an IDX file starts with 00 00${hint}`);
   }
   const t = TYPES[bytes[2]];
-  if (t === undefined) throw new DataError(name, `wrong magic number ${hex(bytes, 4)}: type byte 0x${bytes[2].toString(16).padStart(2, '0')} is not an IDX type (08 uint8, 09 int8, 0b int16, 0c int32, 0d float32, 0e double)`);
+  if (t === undefined) {
+    throw new DataError(name, `wrong magic number ${hex(bytes, 4)}: type byte 0x${bytes[2].toString(16).padStart(2, '0')} is not an IDX type ` +
+      `(08 uint8, 09 int8, 0b int16, 0c int32, 0d float32, 0e double)`);
+  }
   const ndims = bytes[3];
   if (ndims === 0) throw new DataError(name, `wrong magic number ${hex(bytes, 4)}: zero dimensions`);
   const dataOffset = 4 + 4 * ndims;
-  if (bytes.length < dataOffset) throw new DataError(name, `truncated: the header declares ${ndims} dimensions (${dataOffset} header bytes) but the file has only ${bytes.length} bytes`);
+  if (bytes.length < dataOffset) {
+    throw new DataError(name, `truncated: the header declares ${ndims} dimensions (${dataOffset} header bytes) but the file has only ` +
+      `${bytes.length} bytes`);
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const dims: number[] = [];
   for (let i = 0; i < ndims; i++) dims.push(view.getUint32(4 + 4 * i, false));
@@ -66,7 +73,8 @@ export function parseIdx(bytes: Uint8Array, name: string): IdxArray {
   const have = bytes.length - h.dataOffset;
   if (have !== h.dataBytes) {
     const what = have < h.dataBytes ? 'truncated' : 'dimensions disagree with the file size';
-    throw new DataError(name, `${what}: header says ${h.type}[${h.dims.join('x')}] = ${h.dataBytes} data bytes, the file holds ${have} after the ${h.dataOffset}-byte header`);
+    throw new DataError(name, `${what}: header says ${h.type}[${h.dims.join('x')}] = ${h.dataBytes} data bytes, the file holds ${have} after ` +
+      `the ${h.dataOffset}-byte header`);
   }
   const n = h.dims.reduce((a, b) => a * b, 1);
   const view = new DataView(bytes.buffer, bytes.byteOffset + h.dataOffset, have);
@@ -114,7 +122,8 @@ export interface IdxImages {
 export function parseIdxImages(bytes: Uint8Array, name: string): IdxImages {
   const a = parseIdx(bytes, name);
   if (a.type !== 'uint8' || a.dims.length !== 3) {
-    throw new DataError(name, `not an image file: expected uint8 with 3 dimensions (magic 00 00 08 03), got ${a.type} with ${a.dims.length} (magic ${hex(bytes, 4)})`);
+    throw new DataError(name, `not an image file: expected uint8 with 3 dimensions (magic 00 00 08 03), got ${a.type} with ${a.dims.length} ` +
+      `(magic ${hex(bytes, 4)})`);
   }
   const [n, rows, cols] = a.dims;
   if (rows === 0 || cols === 0) throw new DataError(name, `images of size ${rows}x${cols} hold no pixels`);
@@ -128,7 +137,8 @@ export function parseIdxImages(bytes: Uint8Array, name: string): IdxImages {
 export function parseIdxLabels(bytes: Uint8Array, name: string, numClasses = 10): Uint8Array {
   const a = parseIdx(bytes, name);
   if (a.type !== 'uint8' || a.dims.length !== 1) {
-    throw new DataError(name, `not a label file: expected uint8 with 1 dimension (magic 00 00 08 01), got ${a.type} with ${a.dims.length} (magic ${hex(bytes, 4)})`);
+    throw new DataError(name, `not a label file: expected uint8 with 1 dimension (magic 00 00 08 01), got ${a.type} with ${a.dims.length} ` +
+      `(magic ${hex(bytes, 4)})`);
   }
   const labels = a.data as Uint8Array;
   for (let i = 0; i < labels.length; i++) {

@@ -54,7 +54,8 @@ export class Loader {
     const b = opts.batchSize;
     check(Number.isInteger(b) && b > 0, `Loader: batchSize=${b} must be a positive integer`);
     check(f > 0, `Loader: sample shape [${sampleShape.join(', ')}] holds no values`);
-    check(split.x.length === split.n * f, `Loader: split has ${split.x.length} values, ${split.n} samples of shape [${sampleShape.join(', ')}] need ${split.n * f}`);
+    check(split.x.length === split.n * f, `Loader: split has ${split.x.length} values, ${split.n} samples of shape [${sampleShape.join(', ')}] ` +
+      `need ${split.n * f}`);
     check(split.y.length === split.n, `Loader: split has ${split.y.length} labels for ${split.n} samples`);
     this.split = split;
     this.sampleShape = [...sampleShape];

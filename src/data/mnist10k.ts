@@ -65,7 +65,9 @@ function decodeJson(files: string[]): { milli: Uint16Array; labels: Uint8Array }
     } catch (err) {
       throw new DataError(f, `cannot parse (${(err as Error).message}); reinstall with npm ci`);
     }
-    if (!Array.isArray(data) || data.length % PIXELS !== 0) throw new DataError(f, `expected {"data": [...]} with a multiple of ${PIXELS} pixel values`);
+    if (!Array.isArray(data) || data.length % PIXELS !== 0) {
+      throw new DataError(f, `expected {"data": [...]} with a multiple of ${PIXELS} pixel values`);
+    }
     parts.push(data as number[]);
   }
   const n = parts.reduce((a, p) => a + p.length / PIXELS, 0);

@@ -15,7 +15,8 @@ export type DatasetName = 'mnist-10k' | 'fashion-mnist' | 'mnist' | SyntheticNam
 export const DATASET_NAMES: readonly DatasetName[] = ['mnist-10k', 'fashion-mnist', 'mnist', 'moons', 'spirals', 'blobs', 'xor', 'scales'];
 
 /** Fashion-MNIST's class names, label 0..9 (from zalandoresearch/fashion-mnist). */
-export const FASHION_CLASSES: readonly string[] = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
+export const FASHION_CLASSES: readonly string[] = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag',
+  'Ankle boot'];
 /** Digit class names '0'..'9'. */
 export const DIGIT_CLASSES: readonly string[] = Array.from({ length: 10 }, (_, i) => String(i));
 
@@ -38,8 +39,10 @@ const IDX_DEFAULT_DIRS: Record<'fashion-mnist' | 'mnist', string[]> = {
 };
 
 const HOW_TO_GET: Record<'fashion-mnist' | 'mnist', string> = {
-  'fashion-mnist': 'install it with `apt-get install dataset-fashion-mnist` (Debian/Ubuntu, files in /usr/share/datasets/fashion-mnist/) or pass --data DIR with the four IDX files from github.com/zalandoresearch/fashion-mnist',
-  mnist: 'pass --data DIR with train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (.gz or plain), e.g. from yann.lecun.com/exdb/mnist or a mirror',
+  'fashion-mnist': 'install it with `apt-get install dataset-fashion-mnist` (Debian/Ubuntu, files in /usr/share/datasets/fashion-mnist/) or ' +
+    'pass --data DIR with the four IDX files from github.com/zalandoresearch/fashion-mnist',
+  mnist: 'pass --data DIR with train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (.gz or ' +
+    'plain), e.g. from yann.lecun.com/exdb/mnist or a mirror',
 };
 
 /**
@@ -94,7 +97,8 @@ function loadMnist10k(opts: LoadOptions): Dataset {
   const raw = loadMnist10kRaw({ cache: opts.cache });
   const nTrain = opts.nTrain ?? MNIST10K_SPLIT.nTrain;
   const nTest = opts.nTest ?? MNIST10K_SPLIT.nTest;
-  check(Number.isInteger(nTrain) && nTrain >= 0 && Number.isInteger(nTest) && nTest >= 0 && nTrain + nTest <= raw.n, `mnist-10k: nTrain=${nTrain} + nTest=${nTest} must be non-negative integers summing to at most ${raw.n}`);
+  check(Number.isInteger(nTrain) && nTrain >= 0 && Number.isInteger(nTest) && nTest >= 0 && nTrain + nTest <= raw.n,
+    `mnist-10k: nTrain=${nTrain} + nTest=${nTest} must be non-negative integers summing to at most ${raw.n}`);
   const idx = stratifiedSplitIndices(raw.labels, 10, nTrain, nTest, opts.splitSeed ?? MNIST10K_SPLIT.splitSeed);
   const normalization: Normalization = opts.normalize ?? 'unit';
   // The JSON stores pixel/255 rounded to 3 decimals; 'raw' maps back to the 0..255 scale.
@@ -186,12 +190,15 @@ export function listDatasets(opts: { dataDir?: string } = {}): DatasetInfo[] {
   out.push(m10k);
   for (const name of ['fashion-mnist', 'mnist'] as const) {
     const classes = [...(name === 'fashion-mnist' ? FASHION_CLASSES : DIGIT_CLASSES)];
-    const description = name === 'fashion-mnist' ? 'Zalando Fashion-MNIST, 60,000/10,000 28x28 grayscale clothing images' : 'MNIST, 60,000/10,000 28x28 handwritten digits';
+    const description = name === 'fashion-mnist'
+      ? 'Zalando Fashion-MNIST, 60,000/10,000 28x28 grayscale clothing images'
+      : 'MNIST, 60,000/10,000 28x28 handwritten digits';
     const dir = locateIdx(name, opts.dataDir);
     const base = { name, kind: 'idx' as const, classes, description };
     if (dir === null) {
       const looked = opts.dataDir !== undefined ? `${join(opts.dataDir, name)} or ${opts.dataDir}` : IDX_DEFAULT_DIRS[name].join(', ');
-      out.push({ ...base, available: false, location: null, nTrain: null, nTest: null, inputShape: [1, 28, 28], note: `not found in ${looked}; ${HOW_TO_GET[name]}` });
+      out.push({ ...base, available: false, location: null, nTrain: null, nTest: null, inputShape: [1, 28, 28], note: `not found in ${looked}; ` +
+        `${HOW_TO_GET[name]}` });
       continue;
     }
     try {
@@ -200,7 +207,8 @@ export function listDatasets(opts: { dataDir?: string } = {}): DatasetInfo[] {
       const te = readIdxFileHeader(files.testImages);
       out.push({ ...base, available: true, location: dir, nTrain: tr.dims[0], nTest: te.dims[0], inputShape: [1, tr.dims[1] ?? 0, tr.dims[2] ?? 0] });
     } catch (err) {
-      out.push({ ...base, available: false, broken: true, location: dir, nTrain: null, nTest: null, inputShape: [1, 28, 28], note: (err as Error).message });
+      const note = (err as Error).message;
+      out.push({ ...base, available: false, broken: true, location: dir, nTrain: null, nTest: null, inputShape: [1, 28, 28], note });
     }
   }
   for (const name of Object.keys(SYNTHETIC) as SyntheticName[]) {

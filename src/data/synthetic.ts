@@ -140,7 +140,8 @@ export function loadSynthetic(name: SyntheticName, opts: SyntheticOptions = {}):
   const seed = opts.seed ?? 0;
   const k = spec.numClasses(opts);
   const f = spec.features(opts);
-  check(Number.isInteger(nTrain) && nTrain > 0 && Number.isInteger(nTest) && nTest >= 0, `${name}: nTrain=${nTrain} must be a positive integer and nTest=${nTest} a non-negative one`);
+  check(Number.isInteger(nTrain) && nTrain > 0 && Number.isInteger(nTest) && nTest >= 0, `${name}: nTrain=${nTrain} must be a positive integer ` +
+    `and nTest=${nTest} a non-negative one`);
   check(Number.isFinite(noise) && noise >= 0, `${name}: noise=${noise} must be a finite number >= 0`);
   check(Number.isInteger(k) && k >= 2, `${name}: classes=${k} must be an integer >= 2`);
   check(Number.isInteger(f) && f >= 1, `${name}: features=${f} must be an integer >= 1`);

@@ -66,7 +66,10 @@ function summarize(name: string, dtype: string, t: Tensor): TensorSummary {
 }
 
 /** The BN summary of one layer from its tensors (gamma / beta may be absent: affine false). */
-export function bnSummary(layer: string, p: { mean: Tensor; variance: Tensor; gamma?: Tensor; beta?: Tensor; eps?: number; count?: number }): BnSummary {
+export function bnSummary(
+  layer: string,
+  p: { mean: Tensor; variance: Tensor; gamma?: Tensor; beta?: Tensor; eps?: number; count?: number },
+): BnSummary {
   const eps = p.eps ?? 1e-5;
   const v = p.variance.data;
   const g = p.gamma?.data;
@@ -124,7 +127,8 @@ function initializerData(t: OnnxTypes.ITensorProto): Float32Array | null {
   return null;
 }
 
-const dimsText = (vi: OnnxTypes.IValueInfoProto) => `${vi.name} [${(vi.type?.tensorType?.shape?.dim ?? []).map((d) => d.dimParam || String(d.dimValue ?? '?')).join(', ')}]`;
+const dimsText = (vi: OnnxTypes.IValueInfoProto) =>
+  `${vi.name} [${(vi.type?.tensorType?.shape?.dim ?? []).map((d) => d.dimParam || String(d.dimValue ?? '?')).join(', ')}]`;
 
 /** Reads an ONNX model: opset, inputs, outputs, op counts, initializers, and a BnSummary per BatchNormalization node. */
 export function inspectOnnx(bytes: Uint8Array, file: string): Inspection {

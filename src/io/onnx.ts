@@ -29,8 +29,10 @@ export interface OnnxExportOptions {
 }
 
 /** Module kinds the exporter knows, for error messages. */
-export const ONNX_EXPORTABLE = ['Sequential', 'Linear', 'Conv2d', 'BatchNorm1d', 'BatchNorm2d', 'BatchRenorm1d', 'BatchRenorm2d', 'ReLU', 'Sigmoid', 'Tanh', 'Softmax',
-  'MaxPool2d', 'AvgPool2d', 'AdaptiveAvgPool2d', 'Flatten', 'Dropout', 'Identity', 'LayerNorm', 'GroupNorm', 'Residual', 'BasicBlock', 'ResNet'] as const;
+export const ONNX_EXPORTABLE = [
+  'Sequential', 'Linear', 'Conv2d', 'BatchNorm1d', 'BatchNorm2d', 'BatchRenorm1d', 'BatchRenorm2d', 'ReLU', 'Sigmoid', 'Tanh', 'Softmax',
+  'MaxPool2d', 'AvgPool2d', 'AdaptiveAvgPool2d', 'Flatten', 'Dropout', 'Identity', 'LayerNorm', 'GroupNorm', 'Residual', 'BasicBlock', 'ResNet',
+] as const;
 
 /** The IR version each opset first shipped with (onnx 1.10 .. 1.16); onnxruntime reads all of them. */
 const IR_VERSION: Record<number, number> = { 15: 8, 16: 8, 17: 8, 18: 8, 19: 9, 20: 9, 21: 10 };
@@ -103,9 +105,10 @@ function emit(ctx: Ctx, m: Module, path: string, x: Value): Value {
   }
   if (m instanceof ResNet) return chain(ctx, m.namedLayers(), path, x);
   if (m instanceof ResidualBase) return residual(ctx, m, path, x);
-  // Identity and its subclasses (the lab's Tap, a probe) and Dropout return their input in eval mode.
-  if (m instanceof Identity || m.constructor === Dropout) return x;
+  // Dropout returns its input in eval mode; so do Identity and its subclasses (the lab's Tap, a probe) unless told.
+  if (m.constructor === Dropout) return x;
   const where = path || m.constructor.name;
+  if (m instanceof Identity) return passThrough(m, where, x);
   // The rule first: its own error (no rule, no running statistics) says more than a shape complaint.
   const name = rule(ctx, m, where, x);
   let probe: Tensor;
@@ -113,9 +116,19 @@ function emit(ctx: Ctx, m: Module, path: string, x: Value): Value {
     probe = m.forward(x.probe);
   } catch (e) {
     if (!(e instanceof BnlabError)) throw e;
-    throw new ExportError(`exportOnnx: ${m.constructor.name} at '${where}' rejects its input of shape ${fmtShape(x.probe.shape)} (check inputShape): ${e.message}`);
+    throw new ExportError(`exportOnnx: ${m.constructor.name} at '${where}' rejects its input of shape ${fmtShape(x.probe.shape)} (check ` +
+      `inputShape): ${e.message}`);
   }
   return { name, probe };
+}
+
+/**
+ * An Identity or a subclass emits nothing, provided it returns its input: an enabled probe may apply a layer that
+ * was fused across it (the lab's Tap under fuseBatchNormAct's lookPast), which the graph would silently lose.
+ */
+function passThrough(m: Identity, where: string, x: Value): Value {
+  if (m.forward(x.probe) === x.probe) return x;
+  throw new ExportError(`exportOnnx: ${m.constructor.name} at '${where}' does not return its input (an enabled probe?); disable it before exporting`);
 }
 
 /** Named layers applied in order, each at path.name; the input itself for an empty list. */
@@ -186,14 +199,16 @@ function conv(g: GraphBuilder, m: Conv2d, where: string, x: string): string {
 /** Eval BN as ONNX's inference BatchNormalization: scale and B default to ones and zeros without affine. */
 function batchNorm(g: GraphBuilder, m: BatchNormBase, where: string, x: string): string {
   if (m.runningMean === null || m.runningVar === null) {
-    throw new ExportError(`exportOnnx: ${m.constructor.name} at '${where}' has no running statistics (trackRunningStats false): in eval it normalizes with batch statistics, which an inference graph cannot express`);
+    throw new ExportError(`exportOnnx: ${m.constructor.name} at '${where}' has no running statistics (trackRunningStats false): in eval it ` +
+      `normalizes with batch statistics, which an inference graph cannot express`);
   }
   const C = m.numFeatures;
   const scale = g.floats(`${where}.weight`, m.weight ? m.weight.data : new Float32Array(C).fill(1), [C]);
   const bias = g.floats(`${where}.bias`, m.bias ? m.bias.data : new Float32Array(C), [C]);
   const mean = g.floats(`${where}.running_mean`, m.runningMean.data, [C]);
   const variance = g.floats(`${where}.running_var`, m.runningVar.data, [C]);
-  return g.node('BatchNormalization', [x, scale, bias, mean, variance], where, { epsilon: { float: m.eps }, momentum: { float: 1 - (m.momentum ?? 0.1) } });
+  const attrs = { epsilon: { float: m.eps }, momentum: { float: 1 - (m.momentum ?? 0.1) } };
+  return g.node('BatchNormalization', [x, scale, bias, mean, variance], where, attrs);
 }
 
 function pool(g: GraphBuilder, m: MaxPool2d | AvgPool2d, where: string, x: string): string {
@@ -242,7 +257,9 @@ function groupNorm(g: GraphBuilder, m: GroupNorm, where: string, x: Value): stri
   const G = m.numGroups;
   const C = m.numChannels;
   const rest = x.probe.shape.slice(1);
-  if (x.probe.ndim < 2 || rest[0] !== C) throw new ExportError(`exportOnnx: GroupNorm at '${where}' expects (N, ${C}, ...), got ${fmtShape(x.probe.shape)}`);
+  if (x.probe.ndim < 2 || rest[0] !== C) {
+    throw new ExportError(`exportOnnx: GroupNorm at '${where}' expects (N, ${C}, ...), got ${fmtShape(x.probe.shape)}`);
+  }
   const grouped = g.node('Reshape', [x.name, g.int64s(`${where}.groups`, [0, G, -1])], where);
   const ones = g.floats(`${where}.ones`, new Float32Array(G).fill(1), [G]);
   const zero = g.floats(`${where}.zeros`, new Float32Array(G), [G]);

@@ -4,7 +4,9 @@ import { ArgumentError, fmtShape } from '../tensor/errors.js';
 import { WeightsFileError } from './errors.js';
 
 /** Every dtype the safetensors format defines; all of them are read (converted to float32). */
-export const SAFETENSORS_DTYPES = ['BOOL', 'U8', 'I8', 'F8_E5M2', 'F8_E4M3', 'I16', 'U16', 'F16', 'BF16', 'I32', 'U32', 'F32', 'F64', 'I64', 'U64'] as const;
+export const SAFETENSORS_DTYPES = [
+  'BOOL', 'U8', 'I8', 'F8_E5M2', 'F8_E4M3', 'I16', 'U16', 'F16', 'BF16', 'I32', 'U32', 'F32', 'F64', 'I64', 'U64',
+] as const;
 export type SafetensorsDtype = (typeof SAFETENSORS_DTYPES)[number];
 
 /** The reference implementation refuses larger headers (a guard against a hostile length field). */
@@ -89,7 +91,9 @@ function isCounter(key: string): boolean {
  * takes the file. The I64 values come first in the data so they stay 8-byte aligned.
  */
 export function encodeSafetensors(stateDict: Record<string, Tensor>, metadata?: Record<string, string>): Uint8Array {
-  if (stateDict === null || typeof stateDict !== 'object') throw new ArgumentError(`encodeSafetensors: expected an object of tensors, got ${String(stateDict)}`);
+  if (stateDict === null || typeof stateDict !== 'object') {
+    throw new ArgumentError(`encodeSafetensors: expected an object of tensors, got ${String(stateDict)}`);
+  }
   const header: Record<string, unknown> = {};
   if (metadata !== undefined) {
     for (const [k, v] of Object.entries(metadata)) {
@@ -179,7 +183,9 @@ function readHeader(bytes: Uint8Array, fail: Fail): { header: Record<string, unk
   if (bytes.length < 8) fail(`is ${bytes.length} bytes, too short for the 8-byte header length that starts a safetensors file`);
   const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
   if (n > BigInt(MAX_HEADER_BYTES)) fail(`header length ${n} bytes is over the format's 100 MB limit (${MAX_HEADER_BYTES} bytes)`);
-  if (n > BigInt(bytes.length - 8)) fail(`header length ${n} bytes runs past the end of the file (${bytes.length} bytes, so at most ${bytes.length - 8})`);
+  if (n > BigInt(bytes.length - 8)) {
+    fail(`header length ${n} bytes runs past the end of the file (${bytes.length} bytes, so at most ${bytes.length - 8})`);
+  }
   const end = 8 + Number(n);
   let text: string;
   try {
@@ -193,7 +199,9 @@ function readHeader(bytes: Uint8Array, fail: Fail): { header: Record<string, unk
   } catch (e) {
     return fail(`header is not JSON (${(e as Error).message})`);
   }
-  if (header === null || typeof header !== 'object' || Array.isArray(header)) fail(`header is not a JSON object (got ${header === null ? 'null' : Array.isArray(header) ? 'an array' : typeof header})`);
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) {
+    fail(`header is not a JSON object (got ${header === null ? 'null' : Array.isArray(header) ? 'an array' : typeof header})`);
+  }
   const dup = duplicateKey(text);
   if (dup !== null) fail(`header names '${dup}' twice (JSON.parse would keep only the last)`);
   return { header: header as Record<string, unknown>, dataStart: end };
@@ -234,7 +242,9 @@ function parseEntries(header: Record<string, unknown>, fail: Fail): { entries: E
   const entries: Entry[] = [];
   for (const [key, v] of Object.entries(header)) {
     if (key === '__metadata__') {
-      if (v === null || typeof v !== 'object' || Array.isArray(v) || Object.values(v).some((s) => typeof s !== 'string')) fail('__metadata__ must be an object of strings');
+      if (v === null || typeof v !== 'object' || Array.isArray(v) || Object.values(v).some((s) => typeof s !== 'string')) {
+        fail('__metadata__ must be an object of strings');
+      }
       metadata = v as Record<string, string>;
       continue;
     }
@@ -244,13 +254,17 @@ function parseEntries(header: Record<string, unknown>, fail: Fail): { entries: E
     if (typeof dtype !== 'string' || !(SAFETENSORS_DTYPES as readonly string[]).includes(dtype)) {
       fail(`${what}: unknown dtype ${JSON.stringify(dtype) ?? 'undefined'} (expected one of ${SAFETENSORS_DTYPES.join(', ')})`);
     }
-    if (!Array.isArray(shape) || !shape.every(isIndex)) fail(`${what}: shape ${JSON.stringify(shape) ?? 'undefined'} is not a list of non-negative integers`);
+    if (!Array.isArray(shape) || !shape.every(isIndex)) {
+      fail(`${what}: shape ${JSON.stringify(shape) ?? 'undefined'} is not a list of non-negative integers`);
+    }
     if (!Array.isArray(off) || off.length !== 2 || !off.every(isIndex) || off[0] > off[1]) {
       fail(`${what}: data_offsets ${JSON.stringify(off) ?? 'undefined'} is not [begin, end] with 0 <= begin <= end`);
     }
     const [begin, end] = off as [number, number];
     const need = numel(shape as number[]) * DTYPES[dtype as SafetensorsDtype][0];
-    if (need !== end - begin) fail(`${what}: shape ${fmtShape(shape as number[])} of ${dtype} needs ${need} bytes, but data_offsets [${begin}, ${end}] hold ${end - begin}`);
+    if (need !== end - begin) {
+      fail(`${what}: shape ${fmtShape(shape as number[])} of ${dtype} needs ${need} bytes, but data_offsets [${begin}, ${end}] hold ${end - begin}`);
+    }
     entries.push({ key, dtype: dtype as SafetensorsDtype, shape: shape as number[], begin, end });
   }
   return { entries, metadata };

@@ -4,7 +4,10 @@ import type { ActivationKernels, BatchNormKernels, PoolingKernels, ReductionKern
 
 export type * from './families.js';
 
-/** Names of the backends: `ts` plain loops that run anywhere, `wasm` WebAssembly SIMD (Node and browsers), `blas` OpenBLAS (or another CBLAS) through koffi in Node. */
+/**
+ * Names of the backends: `ts` plain loops that run anywhere, `wasm` WebAssembly SIMD (Node and browsers), `blas` OpenBLAS
+ * (or another CBLAS) through koffi in Node.
+ */
 export type BackendName = 'ts' | 'wasm' | 'blas';
 
 /**

@@ -5,6 +5,15 @@ import type { LoadOptions } from '../data/registry.js';
 import type { Finding, Trial } from './results.js';
 import type { Module } from '../nn/module.js';
 import type { MlpSpec } from './models.js';
+import type { ResNetSpec, VggSpec } from '../nn/models.js';
+
+/**
+ * What a kept model was built from, so that it can be rebuilt: buildMlp's spec (kind absent or 'mlp'), vgg()'s or
+ * resnet()'s spec; inputShape is one sample's shape without the batch dimension.
+ */
+export type ModelArch = ({ kind?: 'mlp'; spec: MlpSpec } | { kind: 'vgg'; spec: VggSpec } | { kind: 'resnet'; spec: ResNetSpec }) & {
+  inputShape: number[];
+};
 
 /** One unit of work: an arm, a seed and grid values. Runs alone, possibly in a worker thread. */
 export interface TrialSpec {
@@ -27,7 +36,7 @@ export interface TrialContext {
    * Present when the run keeps weights (`bnlab run --save-weights`): a trial hands over its final model and the
    * spec it was built from, and the runner saves model.safetensors + model.json in the trial's folder.
    */
-  keepModel?(model: Module, arch: { spec: MlpSpec; inputShape: number[] }): void;
+  keepModel?(model: Module, arch: ModelArch): void;
 }
 
 /** Fields every experiment config has. */
@@ -48,7 +57,7 @@ export interface Experiment<C extends BaseConfig = BaseConfig> {
   title: string;
   /** The claim tested, as made for BN. */
   claim: string;
-  /** What later work says (REFERENCE.md), shown next to the findings. */
+  /** What later work (cited by authors and year) and reference runs say, shown next to the findings. */
   context: string;
   /** Validates a config; unknown keys and bad values must be rejected (use z.object(...).strict()). */
   schema: z.ZodType<C>;

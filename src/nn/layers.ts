@@ -9,7 +9,8 @@ import { Module } from './module.js';
 import { torchDefaultInit } from './init.js';
 
 function positiveInt(what: string, v: unknown): number {
-  check(typeof v === 'number' && Number.isInteger(v) && v > 0, `${what} must be a positive integer, got ${typeof v === 'string' ? `the string '${v}'` : String(v)}`);
+  check(typeof v === 'number' && Number.isInteger(v) && v > 0, `${what} must be a positive integer, got ` +
+    `${typeof v === 'string' ? `the string '${v}'` : String(v)}`);
   return v as number;
 }
 

@@ -19,15 +19,6 @@ export abstract class Module {
   /** Computes the output for one input. */
   abstract forward(x: Tensor): Tensor;
 
-  /**
-   * True while forward(x) returns x itself (Identity, a disabled probe).
-   * @deprecated Sequential no longer reads it (fusion is the explicit pass fuseBatchNormAct); kept only until ONNX
-   * export (src/io/onnx.ts) tests `instanceof Identity` instead and Identity drops its override, then it goes.
-   */
-  get passThrough(): boolean {
-    return false;
-  }
-
   /** Registers a learnable tensor (requiresGrad is set) under a PyTorch name; null records an absent optional one. */
   protected registerParameter(name: string, t: Tensor | null): Tensor | null {
     if (t !== null) t.requiresGrad = true;
@@ -67,11 +58,7 @@ export abstract class Module {
 
   /** All learnable tensors of this module and its descendants, with dotted names. */
   namedParameters(): [string, Tensor][] {
-    const out: [string, Tensor][] = [];
-    for (const [prefix, m] of this.namedModules()) {
-      for (const [name, t] of m.params) if (t !== null) out.push([prefix ? `${prefix}.${name}` : name, t]);
-    }
-    return out;
+    return this.namedEntries((m) => m.params);
   }
 
   /** All learnable tensors. */
@@ -81,9 +68,14 @@ export abstract class Module {
 
   /** All buffers with dotted names. */
   namedBuffers(): [string, Tensor][] {
+    return this.namedEntries((m) => m.bufs);
+  }
+
+  /** The present (non-null) entries of one registry of every module, under dotted names. */
+  private namedEntries(registry: (m: Module) => Map<string, Tensor | null>): [string, Tensor][] {
     const out: [string, Tensor][] = [];
     for (const [prefix, m] of this.namedModules()) {
-      for (const [name, t] of m.bufs) if (t !== null) out.push([prefix ? `${prefix}.${name}` : name, t]);
+      for (const [name, t] of registry(m)) if (t !== null) out.push([prefix ? `${prefix}.${name}` : name, t]);
     }
     return out;
   }
@@ -171,7 +163,9 @@ function toFlat(key: string, v: StateValue): { data: Float32Array; shape: number
       cur = cur[0];
     }
     const flat = (v as unknown[]).flat(Infinity) as unknown[];
-    if (flat.length !== numel(shape) || flat.some((x) => typeof x !== 'number')) throw new ArgumentError(`loadStateDict: '${key}' is a ragged or non-numeric array`);
+    if (flat.length !== numel(shape) || flat.some((x) => typeof x !== 'number')) {
+      throw new ArgumentError(`loadStateDict: '${key}' is a ragged or non-numeric array`);
+    }
     return { data: Float32Array.from(flat as number[]), shape };
   }
   if (v && typeof v === 'object' && 'shape' in v && 'data' in v) {

@@ -97,7 +97,9 @@ export class Residual extends ResidualBase {
   constructor(branch: Module, opts: ResidualOptions = {}) {
     if (!(branch instanceof Module)) throw new ArgumentError(`Residual: branch must be a Module, got ${String(branch)}`);
     const shortcut = opts.shortcut ?? null;
-    if (shortcut !== null && !(shortcut instanceof Module)) throw new ArgumentError(`Residual: shortcut must be a Module or null, got ${String(shortcut)}`);
+    if (shortcut !== null && !(shortcut instanceof Module)) {
+      throw new ArgumentError(`Residual: shortcut must be a Module or null, got ${String(shortcut)}`);
+    }
     const act = opts.act === undefined ? 'relu' : opts.act;
     check(act === 'relu' || act === null, `Residual: act must be 'relu' or null, got ${String(act)}`);
     // Not owned: a user's branch may keep references to its output (a probe), so nothing is recycled.

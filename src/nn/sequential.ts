@@ -80,7 +80,9 @@ export class Sequential extends Module {
 
   /** Replaces the child at position i (as `seq[i] = m` in PyTorch); its state dict keys become m's under 'i.'. */
   setLayer(i: number, m: Module): void {
-    if (!Number.isInteger(i) || i < 0 || i >= this.layers.length) throw new ArgumentError(`Sequential.setLayer: index ${String(i)} is not in [0, ${this.layers.length})`);
+    if (!Number.isInteger(i) || i < 0 || i >= this.layers.length) {
+      throw new ArgumentError(`Sequential.setLayer: index ${String(i)} is not in [0, ${this.layers.length})`);
+    }
     this.registerModule(String(i), m);
     this.layers[i] = m;
   }

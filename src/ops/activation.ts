@@ -10,19 +10,7 @@ import { expectTensor, normAxis } from './util.js';
  * a set sign bit (negative, -0, and a NaN with its sign bit set) gives +0; a NaN without it stays NaN.
  */
 export function relu(x: Tensor): Tensor {
-  expectTensor('relu', 'x', x);
-  const n = x.data.length;
-  const out = allocUninit(n); // written in full below
-  const k = kernels().activation;
-  k.relu(x.data, out);
-  return record(new Tensor(out, x.shape), 'relu', [x], (g) => {
-    if (x.grad === null) {
-      k.reluGrad(g, out, x.freshGrad());
-    } else {
-      const gx = x.grad;
-      for (let i = 0; i < n; i++) if (out[i] > 0) gx[i] += g[i];
-    }
-  });
+  return pointwise('relu', x);
 }
 
 /**
@@ -30,35 +18,41 @@ export function relu(x: Tensor): Tensor {
  * of the float64 formula; 0 below x = -88.4 where the exact value is under 1e-38), else by Math.exp.
  */
 export function sigmoid(x: Tensor): Tensor {
-  expectTensor('sigmoid', 'x', x);
-  const n = x.data.length;
-  const out = allocUninit(n); // written in full below
-  const k = kernels().activation;
-  k.sigmoid(x.data, out);
-  return record(new Tensor(out, x.shape), 'sigmoid', [x], (g) => {
-    if (x.grad === null) {
-      k.sigmoidGrad(g, out, x.freshGrad());
-    } else {
-      const gx = x.grad;
-      for (let i = 0; i < n; i++) gx[i] += g[i] * out[i] * (1 - out[i]);
-    }
-  });
+  return pointwise('sigmoid', x);
 }
 
 /** tanh(x); dy/dx = 1 - y^2. */
 export function tanh(x: Tensor): Tensor {
-  expectTensor('tanh', 'x', x);
-  const n = x.data.length;
-  const out = allocUninit(n); // written in full below
+  return pointwise('tanh', x);
+}
+
+type Pointwise = 'relu' | 'sigmoid' | 'tanh';
+
+/**
+ * gx += g * dy/dx from the output y, for a gradient that is already there (the kernels' *Grad write a fresh one).
+ * Float64 per element, one rounding, as the kernels.
+ */
+const ACCUMULATE: Record<Pointwise, (g: Float32Array, y: Float32Array, gx: Float32Array) => void> = {
+  relu: (g, y, gx) => {
+    for (let i = 0; i < gx.length; i++) if (y[i] > 0) gx[i] += g[i];
+  },
+  sigmoid: (g, y, gx) => {
+    for (let i = 0; i < gx.length; i++) gx[i] += g[i] * y[i] * (1 - y[i]);
+  },
+  tanh: (g, y, gx) => {
+    for (let i = 0; i < gx.length; i++) gx[i] += g[i] * (1 - y[i] * y[i]);
+  },
+};
+
+/** An elementwise activation: the kernel family's forward, its gradient kernel into a fresh gradient, else accumulate. */
+function pointwise(op: Pointwise, x: Tensor): Tensor {
+  expectTensor(op, 'x', x);
+  const out = allocUninit(x.data.length); // written in full below
   const k = kernels().activation;
-  k.tanh(x.data, out);
-  return record(new Tensor(out, x.shape), 'tanh', [x], (g) => {
-    if (x.grad === null) {
-      k.tanhGrad(g, out, x.freshGrad());
-    } else {
-      const gx = x.grad;
-      for (let i = 0; i < n; i++) gx[i] += g[i] * (1 - out[i] * out[i]);
-    }
+  k[op](x.data, out);
+  return record(new Tensor(out, x.shape), op, [x], (g) => {
+    if (x.grad === null) k[`${op}Grad`](g, out, x.freshGrad());
+    else ACCUMULATE[op](g, out, x.grad);
   });
 }
 

@@ -2,7 +2,7 @@
 // with the flipped kernel (same convolutions) or by dcol = W^T dY and col2im.
 import { record } from '../autograd/record.js';
 import { kernels } from '../kernels/select.js';
-import { im2col, col2im, type ConvGeom } from '../kernels/ts/im2col.js';
+import { im2col, col2im, type ConvGeom } from './im2col.js';
 import { Tensor } from '../tensor/tensor.js';
 import { allocUninit } from '../tensor/alloc.js';
 import { ArgumentError, ShapeError, fmtShape } from '../tensor/errors.js';
@@ -55,7 +55,9 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
     throw new ShapeError(`conv2d: expected input of shape (N, ${cin}, H, W), got ${fmtShape(x.shape)}`);
   }
   if (bias !== null) expectTensor('conv2d', 'bias', bias);
-  if (bias !== null && (bias.ndim !== 1 || bias.shape[0] !== cout)) throw new ShapeError(`conv2d: bias must have shape [${cout}], got ${fmtShape(bias.shape)}`);
+  if (bias !== null && (bias.ndim !== 1 || bias.shape[0] !== cout)) {
+    throw new ShapeError(`conv2d: bias must have shape [${cout}], got ${fmtShape(bias.shape)}`);
+  }
   checkWindow('conv2d', stride, pad, Math.max(kh, kw));
   const [n, , h, w] = x.shape;
   const ho = outSize(h, kh, stride, pad);

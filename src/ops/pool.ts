@@ -98,7 +98,7 @@ function maxPoolTiled(xd: Float32Array, geo: PoolGeom, out: Float32Array, arg: I
 /**
  * maxPool2d(relu(x)) in one pass, for windows that tile the image (stride = k, padding 0; otherwise it composes
  * the two ops). Same values and gradients as the composition, ties and NaN included, without relu's output
- * tensor and its two passes (Sequential uses it for ReLU followed by MaxPool2d).
+ * tensor and its two passes (ReLUMaxPool2d, which fuseBatchNormAct puts in for a ReLU followed by MaxPool2d).
  * Works on the float bits: relu(v) = v & ~(v >> 31) is a non-negative float (or NaN), and such bit patterns
  * order as integers exactly as the floats do, with NaN above +inf; so the first largest relu'd value wins,
  * as in maxPool2d of relu's output. The gradient reaches x where the window's output is > 0 (or NaN), as relu's.

@@ -28,7 +28,8 @@ export function residualAdd(branch: Tensor, shortcut: Tensor, opts: ResidualAddO
   expectTensor('residualAdd', 'branch', branch);
   expectTensor('residualAdd', 'shortcut', shortcut);
   if (!sameShape(branch.shape, shortcut.shape)) {
-    throw new ShapeError(`residualAdd: branch has shape ${fmtShape(branch.shape)} but shortcut has ${fmtShape(shortcut.shape)}; a shortcut that changes the shape needs a projection (conv1x1 with the block's stride, then a norm)`);
+    throw new ShapeError(`residualAdd: branch has shape ${fmtShape(branch.shape)} but shortcut has ${fmtShape(shortcut.shape)}; a shortcut ` +
+      `that changes the shape needs a projection (conv1x1 with the block's stride, then a norm)`);
   }
   const alpha = opts.alpha ?? null;
   if (alpha !== null) {

@@ -13,7 +13,9 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const neg = s.indexOf(-1);
   if (neg >= 0) {
     const rest = numel(s.filter((_, i) => i !== neg));
-    if (rest === 0 || x.size % rest !== 0) throw new ShapeError(`reshape: cannot reshape ${fmtShape(x.shape)} (${x.size} values) into ${fmtShape(shape)}`);
+    if (rest === 0 || x.size % rest !== 0) {
+      throw new ShapeError(`reshape: cannot reshape ${fmtShape(x.shape)} (${x.size} values) into ${fmtShape(shape)}`);
+    }
     s[neg] = x.size / rest;
   }
   if (numel(s) !== x.size || s.some((d) => !Number.isInteger(d) || d < 0)) {

@@ -5,7 +5,10 @@ import { ArgumentError } from '../tensor/errors.js';
 /** Checks a hyperparameter is a finite number >= min (and <= max); names the optimizer and the option. */
 export function hyper(opt: string, name: string, v: unknown, min: number, max = Infinity, maxOpen = false): number {
   const ok = typeof v === 'number' && Number.isFinite(v) && v >= min && (maxOpen ? v < max : v <= max);
-  if (!ok) throw new ArgumentError(`${opt}: ${name} must be a number in [${min}, ${max}${maxOpen ? ')' : ']'}, got ${typeof v === 'string' ? `the string '${v}'` : String(v)}`);
+  if (!ok) {
+    throw new ArgumentError(`${opt}: ${name} must be a number in [${min}, ${max}${maxOpen ? ')' : ']'}, got ` +
+      `${typeof v === 'string' ? `the string '${v}'` : String(v)}`);
+  }
   return v as number;
 }
 

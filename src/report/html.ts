@@ -29,15 +29,18 @@ h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { border-bottom: 2px solid #dd
 .meta, .note { color: #555; font-size: 0.9em; }
 .context { color: #444; }
 nav ul { columns: 2; }
-.verdict { display: inline-block; color: white; border-radius: 3px; padding: 0 6px; font-size: 0.8em; text-transform: uppercase; letter-spacing: 0.03em; margin-right: 6px; }
+.verdict { display: inline-block; color: white; border-radius: 3px; padding: 0 6px; font-size: 0.8em; text-transform: uppercase;
+  letter-spacing: 0.03em; margin-right: 6px; }
 .findings li { margin-bottom: 0.5em; }
 figure.chart { margin: 1.5em 0; padding: 12px; border: 1px solid #e5e5e5; border-radius: 6px; background: white; overflow-x: auto; }
 figure.chart svg { max-width: 100%; height: auto; display: block; }
 figcaption { font-size: 0.9em; color: #333; margin-top: 8px; }
-code, pre { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 0.85em; background: #f5f5f5; padding: 1px 4px; border-radius: 3px; }
+code, pre { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 0.85em; background: #f5f5f5; padding: 1px 4px;
+  border-radius: 3px; }
 .skipped { border-left: 4px solid #ef6c00; background: #fff8f0; padding: 6px 10px; margin: 0.8em 0; font-size: 0.9em; }
 table { border-collapse: collapse; font-size: 0.8em; margin: 1em 0; }
-th, td { border: 1px solid #ddd; padding: 3px 6px; text-align: right; white-space: nowrap; } th { background: #f3f3f3; } td:first-child, th:first-child { text-align: left; }
+th, td { border: 1px solid #ddd; padding: 3px 6px; text-align: right; white-space: nowrap; } th { background: #f3f3f3; }
+td:first-child, th:first-child { text-align: left; }
 .table-wrap { overflow-x: auto; }
 details { margin: 0.6em 0; } summary { cursor: pointer; color: #444; }
 `;
@@ -76,7 +79,8 @@ function enlarge(svg: string): string {
 
 function figureHtml(runIndex: number, r: RunReport, f: RenderedFigure): string {
   const id = anchorOf(runIndex, r, f);
-  return `<figure class="chart" id="${id}" data-figure="${esc(`${r.run.results.experiment}/${f.figure.id}`)}" aria-label="${esc(`${f.figure.title}. ${f.figure.caption}`)}">
+  const data = esc(`${r.run.results.experiment}/${f.figure.id}`);
+  return `<figure class="chart" id="${id}" data-figure="${data}" aria-label="${esc(`${f.figure.title}. ${f.figure.caption}`)}">
 ${enlarge(scopeSvgIds(f.svg, `${id}-`))}
 <figcaption>Reproduce: <code>${esc(r.command)}</code> · <a href="${esc(f.png)}">PNG</a> (${f.width}×${f.height}, for slides)</figcaption>
 <script type="application/json" class="vega-lite-spec">${scriptJson(f.spec)}</script>
@@ -88,18 +92,23 @@ function runHtml(r: RunReport, i: number): string {
   const m = res.meta;
   const diverged = res.trials.filter((t) => t.diverged).length;
   const seeds = new Set(res.trials.map((t) => t.seed)).size;
+  const when = m.startedAt ? ` · ${esc(m.startedAt)} → ${esc(m.finishedAt)}` : '';
   const findings = r.findings.length
-    ? `<ul class="findings">${r.findings.map((f) => `<li>${verdictBadge(f.verdict)}<strong>${esc(f.claim)}</strong><br>${esc(f.text)}</li>`).join('\n')}</ul>`
+    ? `<ul class="findings">${r.findings.map((f) => `<li>${verdictBadge(f.verdict)}<strong>${esc(f.claim)}</strong><br>${esc(f.text)}</li>`)
+      .join('\n')}</ul>`
     : '<p class="note">This run recorded no findings.</p>';
   const skipped = r.skipped.map((s) => `<div class="skipped">Figure skipped — <strong>${esc(s.title)}</strong>: ${esc(s.reason)}.</div>`).join('\n');
   return `<section class="run" id="run-${i}" data-experiment="${esc(res.experiment)}">
 <h2>${esc(res.experiment)}${r.info ? ` — ${esc(r.info.title)}` : ''}</h2>
-${r.info ? `<p><strong>Claim tested:</strong> ${esc(r.info.claim)}</p>\n<p class="context"><strong>What later work says:</strong> ${esc(r.info.context)}</p>` : ''}
-<p class="meta">Run <code>${esc(r.dirLink)}</code> · ${res.trials.length} trials (${seeds} seed${seeds === 1 ? '' : 's'}, ${diverged} diverged) · dataset ${esc(m.dataset)} · backend ${esc(m.backend)} · bnlab ${esc(m.version)} · Node ${esc(m.node)}${m.startedAt ? ` · ${esc(m.startedAt)} → ${esc(m.finishedAt)}` : ''}<br>
+${r.info ? `<p><strong>Claim tested:</strong> ${esc(r.info.claim)}</p>\n<p class="context"><strong>What later work says:</strong> ` +
+  `${esc(r.info.context)}</p>` : ''}
+<p class="meta">Run <code>${esc(r.dirLink)}</code> · ${res.trials.length} trials (${seeds} seed${seeds === 1 ? '' : 's'}, ${diverged} diverged)
+· dataset ${esc(m.dataset)} · backend ${esc(m.backend)} · bnlab ${esc(m.version)} · Node ${esc(m.node)}${when}<br>
 Reproduce: <code>${esc(r.command)}</code></p>
 <h3>Findings</h3>
 ${findings}
-<p class="note">${esc(multiplicityText(res.multiplicity))}. Differences are a - b with 95% t intervals (paired by seed when both arms share seeds, Welch otherwise); effect size d_z (paired) or Cohen's d (Welch).</p>
+<p class="note">${esc(multiplicityText(res.multiplicity))}. Differences are a - b with 95% t intervals (paired by seed when both arms share seeds,
+Welch otherwise); effect size d_z (paired) or Cohen's d (Welch).</p>
 ${findingsTable(r.findings).rows.length ? tableHtml(findingsTable(r.findings)) : ''}
 <h3>Figures</h3>
 ${r.figures.map((f) => figureHtml(i, r, f)).join('\n')}
@@ -114,7 +123,8 @@ ${tableHtml(r.table)}
 export function renderHtml(model: ReportModel): string {
   const title = model.runs.length === 1 ? `bnlab report: ${model.runs[0].run.results.experiment}` : `bnlab report: ${model.runs.length} experiments`;
   const toc = model.runs
-    .map((r, i) => `<li><a href="#run-${i}">${esc(r.run.results.experiment)}</a> — ${r.figures.length} figure${r.figures.length === 1 ? '' : 's'}${r.skipped.length ? `, ${r.skipped.length} skipped` : ''}</li>`)
+    .map((r, i) => `<li><a href="#run-${i}">${esc(r.run.results.experiment)}</a> — ${r.figures.length} ` +
+      `figure${r.figures.length === 1 ? '' : 's'}${r.skipped.length ? `, ${r.skipped.length} skipped` : ''}</li>`)
     .join('\n');
   return `<!DOCTYPE html>
 <html lang="en">
@@ -126,7 +136,8 @@ export function renderHtml(model: ReportModel): string {
 </head>
 <body>
 <h1>${esc(title)}</h1>
-<p class="meta">Generated ${esc(model.generatedAt)} by <code>bnlab report</code>. Lines are means over seeds; shaded bands and error bars are 95% confidence intervals (Student t). Each figure's Vega-Lite spec is embedded next to it.</p>
+<p class="meta">Generated ${esc(model.generatedAt)} by <code>bnlab report</code>. Lines are means over seeds; shaded bands and error bars are
+95% confidence intervals (Student t). Each figure's Vega-Lite spec is embedded next to it.</p>
 ${model.notes.map((n) => `<p class="skipped">${esc(n)}</p>`).join('\n')}
 <nav><ul>
 ${toc}

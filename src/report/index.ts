@@ -121,7 +121,8 @@ export async function writeReport(runDirs: string[], opts: ReportOptions = {}): 
   for (let i = 0; i < runs.length; i++) reports.push(await reportRun(runs[i], i, names, outDir, opts.scale ?? 2));
   const notes: string[] = [];
   if (findFonts().files.length === 0) {
-    notes.push('No TrueType font was found on this machine, so text in the PNG files may be missing (the figures in this page are unaffected). Install fonts-dejavu-core or set BNLAB_FONT to a .ttf file.');
+    notes.push('No TrueType font was found on this machine, so text in the PNG files may be missing (the figures in this page are unaffected). ' +
+      'Install fonts-dejavu-core or set BNLAB_FONT to a .ttf file.');
   }
   const model: ReportModel = { runs: reports, generatedAt: new Date().toISOString(), notes };
   const html = join(outDir, 'report.html');

@@ -10,7 +10,8 @@ function cell(s: string): string {
 
 function tableMd(t: Table): string {
   if (t.rows.length === 0) return '_No trials._';
-  return [`| ${t.header.map(cell).join(' | ')} |`, `|${t.header.map(() => ' --- ').join('|')}|`, ...t.rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
+  const rows = t.rows.map((r) => `| ${r.map(cell).join(' | ')} |`);
+  return [`| ${t.header.map(cell).join(' | ')} |`, `|${t.header.map(() => ' --- ').join('|')}|`, ...rows].join('\n');
 }
 
 /** Markdown link target: spaces and parentheses would end the link early. */
@@ -23,13 +24,15 @@ function runMd(r: RunReport): string {
   const out: string[] = [`## ${res.experiment}${r.info ? ` — ${r.info.title}` : ''}`, ''];
   if (r.info) out.push(`**Claim tested:** ${r.info.claim}`, '', `**What later work says:** ${r.info.context}`, '');
   const seeds = new Set(res.trials.map((t) => t.seed)).size;
-  out.push(`Run \`${r.dirLink}\`: ${res.trials.length} trials, ${seeds} seed${seeds === 1 ? '' : 's'}, ${res.trials.filter((t) => t.diverged).length} diverged; dataset ${res.meta.dataset}, backend ${res.meta.backend}.`, '');
+  out.push(`Run \`${r.dirLink}\`: ${res.trials.length} trials, ${seeds} seed${seeds === 1 ? '' : 's'}, ` +
+    `${res.trials.filter((t) => t.diverged).length} diverged; dataset ${res.meta.dataset}, backend ${res.meta.backend}.`, '');
   out.push('Reproduce:', '', '```sh', r.command, '```', '');
   out.push('### Findings', '');
   if (r.findings.length === 0) out.push('_This run recorded no findings._');
   for (const f of r.findings) out.push(`- **${f.verdict.toUpperCase()}** — ${f.claim}: ${f.text}`);
   const ft = findingsTable(r.findings);
-  out.push('', `${multiplicityText(res.multiplicity)}. Differences are a - b with 95% t intervals (paired by seed when both arms share seeds, Welch otherwise).`);
+  out.push('', `${multiplicityText(res.multiplicity)}. Differences are a - b with 95% t intervals (paired by seed when both arms share seeds, ` +
+    `Welch otherwise).`);
   if (ft.rows.length) out.push('', tableMd(ft));
   out.push('', '### Figures', '');
   for (const f of r.figures) {
@@ -45,7 +48,8 @@ export function renderMarkdown(model: ReportModel): string {
   const head = [
     '# bnlab report',
     '',
-    `Generated ${model.generatedAt}. Lines are means over seeds; bands and error bars are 95% confidence intervals (Student t). Open \`report.html\` for the full page.`,
+    `Generated ${model.generatedAt}. Lines are means over seeds; bands and error bars are 95% confidence intervals (Student t). Open ` +
+      `\`report.html\` for the full page.`,
     '',
     ...model.notes.map((n) => `> ${n}\n`),
   ];

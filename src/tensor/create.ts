@@ -22,7 +22,9 @@ function flatten(v: Nested, shape: number[], depth: number, out: number[]): void
     out.push(v);
     return;
   }
-  if (!Array.isArray(v) || v.length !== shape[depth]) throw new ArgumentError(`tensor: nested arrays are ragged at depth ${depth} (expected length ${shape[depth]})`);
+  if (!Array.isArray(v) || v.length !== shape[depth]) {
+    throw new ArgumentError(`tensor: nested arrays are ragged at depth ${depth} (expected length ${shape[depth]})`);
+  }
   for (const x of v) flatten(x, shape, depth + 1, out);
 }
 
@@ -59,7 +61,8 @@ export function tensor(data: Nested | Float32Array | ArrayLike<number>, shape?: 
 }
 
 function checkShape(fn: string, shape: readonly number[]): void {
-  check(Array.isArray(shape) && shape.every((d) => Number.isInteger(d) && d >= 0), () => `${fn}: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+  check(Array.isArray(shape) && shape.every((d) => Number.isInteger(d) && d >= 0), () => `${fn}: shape must be an array of non-negative ` +
+    `integers, got ${JSON.stringify(shape)}`);
 }
 
 /** All zeros. */

@@ -14,7 +14,7 @@
 //   threads, and browsers allow it only on cross-origin-isolated pages.
 // - Blocks are reused by size class (16-float steps up to 1024 floats, then four classes per power of two). A
 //   block comes back (a) explicitly, from code that knows nobody else can read it (backward()'s intermediate
-//   gradients, Sequential's intermediates: see pool.ts), or (b) when the garbage collector has collected the
+//   gradients, the containers' intermediates: see pool.ts), or (b) when the garbage collector has collected the
 //   Float32Array view that was handed out (FinalizationRegistry on the view itself, so a user who still holds
 //   `.data` keeps the block alive). A subarray of a view does not keep the block: hold the tensor or its `.data`.
 // - FinalizationRegistry callbacks run only when the event loop turns; a synchronous loop that drops tensors the
@@ -242,7 +242,9 @@ export function allocStatic(bytes: number): number | null {
 }
 
 /** What the heap holds: for `bnlab info`, tests and the bench. */
-export function heapStats(): { available: boolean; reason: string; limitBytes: number; topBytes: number; liveBytes: number; liveBlocks: number; overflows: number } {
+export function heapStats(): {
+  available: boolean; reason: string; limitBytes: number; topBytes: number; liveBytes: number; liveBlocks: number; overflows: number;
+} {
   const s = heap();
   if (s === null) return { available: false, reason, limitBytes: 0, topBytes: 0, liveBytes: 0, liveBlocks: 0, overflows: 0 };
   return { available: true, reason, limitBytes: s.limit, topBytes: s.top, liveBytes: s.used, liveBlocks: s.live.size, overflows: s.overflows };

@@ -3,10 +3,12 @@
 // Why this is safe: an intermediate (non-leaf) gradient is created by a backward rule, read by the one rule of the
 // node that owns it, and dropped by backward() right after (PyTorch semantics: non-leaf grads are not kept), so no
 // user code can still hold it. Leaf gradients (parameters, inputs) are never returned: users and probes keep them.
-// Only these return buffers: backward() (intermediate gradients, and the data of layer outputs Sequential marked
-// `recycle`), bnCore (its scratch gradient before a fused activation), and Sequential.forward in inference, for a
-// tensor it made and consumed itself with no op recording (nobody else can hold it). Other forward outputs are
-// never returned, since models and probes may keep them: their heap blocks come back when the GC collects them.
+// Only these return buffers: backward() (intermediate gradients, and the data of tensors marked `recycle` by
+// Sequential or a residual block), the containers' forward in inference (a tensor they made and consumed with no op
+// recording: nobody else can hold it), and ops and kernels for their own scratch once nothing can read it (BN's
+// gradient before a fused activation in kernels/batchnorm.ts, the ReLU+MaxPool indices in ops/pool.ts, the
+// masked gradient in ops/residual.ts). Other forward outputs are never returned, since models and probes may keep
+// them: their heap blocks come back when the GC collects them. docs/architecture.md has these rules in one place.
 import { freeResident, isResident } from './heap.js';
 
 /** Pooled floats at most (16 Mi floats = 64 MB) in the small-array lists. */

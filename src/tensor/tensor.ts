@@ -29,9 +29,9 @@ export class Tensor {
   /** Name of the op that made this tensor, for error messages and debugging. */
   op = 'leaf';
   /**
-   * Set by Sequential on a tensor that only it and the graph have seen (a layer's output consumed by the next
-   * layer): once backward() has run this node's rule, nothing can read the data any more, so it goes back to the
-   * pool for the next step's outputs. @internal
+   * Set by Sequential (and a residual block) on a tensor that only it and the graph have seen (a layer's output
+   * consumed by the next layer): once backward() has run this node's rule, nothing can read the data any more, so
+   * it goes back to the pool for the next step's outputs. @internal
    */
   recycle = false;
 
@@ -116,7 +116,9 @@ export class Tensor {
     let off = 0;
     for (let i = 0; i < index.length; i++) {
       const ix = index[i];
-      if (!Number.isInteger(ix) || ix < 0 || ix >= this.shape[i]) throw new ArgumentError(`get: index ${ix} out of range for dimension ${i} of size ${this.shape[i]}`);
+      if (!Number.isInteger(ix) || ix < 0 || ix >= this.shape[i]) {
+        throw new ArgumentError(`get: index ${ix} out of range for dimension ${i} of size ${this.shape[i]}`);
+      }
       off = off * this.shape[i] + ix;
     }
     return this.data[off];

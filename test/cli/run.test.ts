@@ -117,7 +117,8 @@ describe('bnlab study, list, demo', () => {
       const res = results(join(dir, name));
       expect(res.experiment).toBe(name);
       expect(res.trials.length).toBeGreaterThan(0);
-      for (const t of res.trials) expect(Object.keys(t).sort()).toEqual(['arm', 'curves', 'diverged', 'divergedAt', 'durationMs', 'id', 'metrics', 'params', 'seed']);
+      for (const t of res.trials) expect(Object.keys(t).sort()).toEqual(['arm', 'curves', 'diverged', 'divergedAt', 'durationMs', 'id', 'metrics',
+        'params', 'seed']);
       expect(res.findings.length).toBeGreaterThan(0);
     }
     expect(JSON.parse(readFileSync(join(dir, 'study.json'), 'utf8')).experiments).toEqual([...EXPERIMENT_NAMES]);

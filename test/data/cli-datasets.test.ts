@@ -23,7 +23,8 @@ async function run(args: string[]): Promise<string> {
 describe('bnlab datasets', () => {
   it('lists every dataset with sizes and classes, and how to get what is missing', async () => {
     const out = await run(['--data', join(tempDir(), 'none')]);
-    for (const name of ['mnist-10k', 'fashion-mnist', 'mnist', 'moons', 'spirals', 'blobs', 'xor', 'scales']) expect(out).toMatch(new RegExp(`^${name} `, 'm'));
+    for (const name of ['mnist-10k', 'fashion-mnist', 'mnist', 'moons', 'spirals', 'blobs', 'xor', 'scales']) expect(out).toMatch(new RegExp(
+      `^${name} `, 'm'));
     expect(out).toMatch(/mnist-10k\s+available\s+train 8000, test 2000/);
     expect(out).toMatch(/fashion-mnist\s+MISSING/);
     expect(out).toMatch(/to get it: .*apt-get install dataset-fashion-mnist/);
@@ -54,7 +55,8 @@ describe('bnlab datasets', () => {
     writeFileSync(join(dir, 'train-images-idx3-ubyte.gz'), 'garbage');
     const broken = await run(['--data', dir]);
     expect(broken).toMatch(/^mnist\s+BROKEN/m);
-    expect(broken).toContain(`problem: ${join(dir, 'train-images-idx3-ubyte.gz')}: wrong magic number 67 61 72 62: an IDX file starts with 00 00 (and despite its name it is not gzip data either)`);
+    expect(broken).toContain(`problem: ${join(dir, 'train-images-idx3-ubyte.gz')}: wrong magic number 67 61 72 62: an IDX file starts with 00 ` +
+      `00 (and despite its name it is not gzip data either)`);
   });
 
   it('--json prints the listing as JSON', async () => {

@@ -125,9 +125,11 @@ describe('IDX datasets from --data DIR', () => {
   it('a missing directory or missing files is one DataError naming the directory and how to get the data', () => {
     const missing = join(tempDir(), 'nowhere');
     expect(() => loadDataset('fashion-mnist', { dataDir: missing })).toThrow(DataError);
-    expect(() => loadDataset('fashion-mnist', { dataDir: missing })).toThrow(new RegExp(`^${missing}: directory does not exist; .*apt-get install dataset-fashion-mnist`));
+    expect(() => loadDataset('fashion-mnist', { dataDir: missing })).toThrow(new RegExp(`^${missing}: directory does not exist; .*apt-get ` +
+      `install dataset-fashion-mnist`));
     const empty = tempDir();
-    expect(() => loadDataset('mnist', { dataDir: empty })).toThrow(new RegExp(`^${empty}: missing train-images-idx3-ubyte\\[\\.gz\\], .*t10k-labels`));
+    expect(() => loadDataset('mnist',
+      { dataDir: empty })).toThrow(new RegExp(`^${empty}: missing train-images-idx3-ubyte\\[\\.gz\\], .*t10k-labels`));
   });
 
   it('standardize uses training statistics only', () => {
@@ -209,7 +211,8 @@ describe('listDatasets', () => {
     expect(f.available).toBe(false);
     expect(f.note).toMatch(/apt-get install dataset-fashion-mnist/);
     if (fashionPresent) {
-      expect(listDatasets().find((d) => d.name === 'fashion-mnist')).toMatchObject({ available: true, location: FASHION, nTrain: 60000, nTest: 10000 });
+      expect(listDatasets().find((d) => d.name === 'fashion-mnist')).toMatchObject({ available: true, location: FASHION, nTrain: 60000,
+        nTest: 10000 });
     }
   });
 

@@ -17,7 +17,8 @@ describe('loader speed (measured, not asserted)', () => {
       times.push(performance.now() - t0);
     }
     const warm = times.slice(1).sort((a, b) => a - b);
-    console.log(`loader: ${warm[0].toFixed(1)} ms/epoch best, ${warm[Math.floor(warm.length / 2)].toFixed(1)} ms median (60,000 x 784 float32, batch 128, shuffled; first epoch ${times[0].toFixed(1)} ms)`);
+    console.log(`loader: ${warm[0].toFixed(1)} ms/epoch best, ${warm[Math.floor(warm.length / 2)].toFixed(1)} ms median (60,000 x 784 float32, ` +
+      `batch 128, shuffled; first epoch ${times[0].toFixed(1)} ms)`);
     expect(check).toBeGreaterThan(0);
   });
 });

@@ -19,7 +19,8 @@ function epochOrder(loader: Loader, epoch?: number): number[] {
 describe('Loader', () => {
   it('visits every sample exactly once per epoch, contents matching labels, for any batch size', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 1, max: 70 }), fc.boolean(), fc.nat(), fc.integer({ min: 1, max: 5 }), (n, bs, shuffle, seed, f) => {
+      fc.property(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 1, max: 70 }), fc.boolean(), fc.nat(), fc.integer({ min: 1, max: 5 }), (n,
+        bs, shuffle, seed, f) => {
         const split = numbered(n, f);
         const loader = new Loader(split, [f], { batchSize: bs, shuffle, seed });
         expect(loader.numBatches).toBe(Math.ceil(n / bs));

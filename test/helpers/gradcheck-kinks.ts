@@ -16,7 +16,8 @@ export interface KinkCheck {
  * disagree ((f(x) - f(x - eps)) / eps vs (f(x + eps) - f(x)) / eps differ by more than tol); it is skipped, and at
  * most `maxSkipped` of the elements may be (default 5%). Throws on the first element over tol.
  */
-export function gradCheckKinks(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opts: { eps?: number; tol?: number; seed?: number; maxSkipped?: number } = {}): KinkCheck {
+export function gradCheckKinks(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opts: { eps?: number; tol?: number; seed?: number;
+  maxSkipped?: number } = {}): KinkCheck {
   const eps = opts.eps ?? 1e-2;
   const tol = opts.tol ?? 2e-2;
   const contract = backwardWithCotangent(f, inputs, opts.seed ?? 7);
@@ -43,10 +44,14 @@ export function gradCheckKinks(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[],
       const err = Math.abs(g[i] - numeric) / scale;
       r.checked++;
       r.worst = Math.max(r.worst, err);
-      if (err > tol) throw new Error(`gradCheckKinks: input ${k} element ${i}: analytic ${g[i]} vs numeric ${numeric} (rel err ${err.toExponential(2)} > ${tol})`);
+      if (err > tol) {
+        throw new Error(`gradCheckKinks: input ${k} element ${i}: analytic ${g[i]} vs numeric ${numeric} (rel err ${err.toExponential(2)} > ${tol})`);
+      }
     }
   }
   const maxSkipped = opts.maxSkipped ?? 0.05;
-  if (r.skipped > maxSkipped * (r.checked + r.skipped)) throw new Error(`gradCheckKinks: ${r.skipped} of ${r.checked + r.skipped} elements sit on a kink (over ${maxSkipped * 100}%); use a smaller eps`);
+  if (r.skipped > maxSkipped * (r.checked + r.skipped)) {
+    throw new Error(`gradCheckKinks: ${r.skipped} of ${r.checked + r.skipped} elements sit on a kink (over ${maxSkipped * 100}%); use a smaller eps`);
+  }
   return r;
 }

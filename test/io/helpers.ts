@@ -33,7 +33,8 @@ export const loadIoFixture = (): IoFixture => JSON.parse(readFileSync(fixturePat
 export const fromEnc = (e: Enc): Tensor => new Tensor(Float32Array.from(e.data), e.shape);
 
 /** The paper's Figure 1 net as the lab builds it (784-100-100-100-10, Linear-BN-Sigmoid). */
-export const FIG1_SPEC: MlpSpec = { inputs: 784, hidden: [100, 100, 100], classes: 10, activation: 'sigmoid', norm: 'bn', init: { kind: 'normal', std: 0.1 } };
+export const FIG1_SPEC: MlpSpec = { inputs: 784, hidden: [100, 100, 100], classes: 10, activation: 'sigmoid', norm: 'bn', init: { kind: 'normal',
+  std: 0.1 } };
 export const fig1Net = (seed = 1): Sequential => buildMlp(FIG1_SPEC, seed).model;
 
 /** The fixture's CNN on (N, 1, 12, 12): conv-BN2d-ReLU-maxpool, conv(bias)-BN2d-ReLU-avgpool, Flatten, Linear. */

@@ -91,7 +91,8 @@ describe('exported graphs give bnlab eval outputs in onnxruntime-node', () => {
   it('strided and padded convolution and pooling, BN without affine, Flatten(1, 2) as Reshape', async () => {
     const rng = new Rng(5);
     const m = new Sequential(new Conv2d(3, 6, 3, { stride: 2, padding: 1, rng }), new BatchNorm2d(6, { affine: false }), new Sigmoid(),
-      new MaxPool2d(3, { stride: 2, padding: 1 }), new Conv2d(6, 4, 1, { rng }), new BatchNorm2d(4), new ReLU(), new AvgPool2d(3, { stride: 1, padding: 1 }),
+      new MaxPool2d(3, { stride: 2, padding: 1 }), new Conv2d(6, 4, 1, { rng }), new BatchNorm2d(4), new ReLU(), new AvgPool2d(3, { stride: 1,
+        padding: 1 }),
       new Flatten(1, 2), new Flatten(), new Linear(4 * 4 * 4, 3, { rng }));
     warmUp(m, [1, 3, 13, 13], rng);
     await compare('CNN strided', m, randn([5, 3, 13, 13], { rng }));
@@ -111,9 +112,11 @@ describe('exported graphs give bnlab eval outputs in onnxruntime-node', () => {
       for (const p of m.parameters()) p.data.set(randn(p.shape, { rng }).data);
       for (const opset of [15, 17, 21]) await compare(`MLP ${norm}norm opset ${opset}`, m, randn([4, 12], { rng }), { opset, fold: [false] });
     }
-    const cnn = new Sequential(new Conv2d(2, 6, 3, { rng }), new GroupNorm(3, 6), new ReLU(), new LayerNorm([6, 4, 4], { eps: 1e-3 }), new Flatten(), new Linear(96, 2, { rng }));
+    const cnn = new Sequential(new Conv2d(2, 6, 3, { rng }), new GroupNorm(3, 6), new ReLU(), new LayerNorm([6, 4, 4], { eps: 1e-3 }),
+      new Flatten(), new Linear(96, 2, { rng }));
     for (const p of cnn.parameters()) p.data.set(randn(p.shape, { rng }).data);
-    for (const opset of [15, 17]) await compare(`CNN GroupNorm+LayerNorm opset ${opset}`, cnn, randn([3, 2, 6, 6], { rng }), { opset, fold: [false] });
+    for (const opset of [15, 17]) await compare(`CNN GroupNorm+LayerNorm opset ${opset}`, cnn, randn([3, 2, 6, 6], { rng }), { opset,
+      fold: [false] });
   });
 });
 
@@ -152,6 +155,13 @@ describe('what cannot be exported gives an error naming it', () => {
     expect(() => exportOnnx(noisy, { inputShape: [1, 4] })).toThrow(/DistributionNoise at '3' has no ONNX rule/);
     const m = new Sequential(new Linear(2, 2), new BatchNorm1d(2, { trackRunningStats: false }));
     expect(() => exportOnnx(m, { inputShape: [1, 2] })).toThrow(/BatchNorm1d at '1' has no running statistics/);
+  });
+  it('a probe that applies the activation fused across it (an enabled Tap) instead of a silently lost activation', () => {
+    const built = buildMlp({ inputs: 4, hidden: [4], classes: 2, activation: 'sigmoid', norm: 'bn', init: { kind: 'default' } }, 1);
+    built.taps[0].enabled = true;
+    expect(() => exportOnnx(built.model, { inputShape: [1, 4] })).toThrow(/Tap at '3' does not return its input/);
+    built.taps[0].enabled = false;
+    expect(() => exportOnnx(built.model, { inputShape: [1, 4] })).not.toThrow();
   });
   it('bad options', () => {
     const m = new Sequential(new Linear(2, 2));

@@ -196,7 +196,8 @@ describe('bad files: one WeightsFileError naming the file and the problem', () =
 
   it('fuzz: a valid file with bytes overwritten, or truncated', () => {
     const good = encodeSafetensors(cnnNet(1).stateDict(), { a: 'b' });
-    const edit = fc.record({ at: fc.nat({ max: good.length - 1 }), bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }), cut: fc.nat({ max: good.length }) });
+    const edit = fc.record({ at: fc.nat({ max: good.length - 1 }), bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }),
+      cut: fc.nat({ max: good.length }) });
     fc.assert(fc.property(fc.array(edit, { minLength: 1, maxLength: 4 }), (edits) => {
       const b = good.slice();
       for (const e of edits) b.set(e.bytes.subarray(0, b.length - e.at), e.at);
@@ -209,7 +210,8 @@ describe('bad files: one WeightsFileError naming the file and the problem', () =
     const dtype = fc.oneof(fc.constantFrom('F32', 'F16', 'BF16', 'F64', 'I64', 'U8', 'BOOL', 'F8_E4M3'), fc.string({ maxLength: 4 }), fc.integer());
     const dim = fc.oneof(fc.nat({ max: 4 }), fc.integer({ min: -2, max: 2 ** 40 }), fc.double());
     const entry = fc.oneof(
-      fc.record({ dtype, shape: fc.array(dim, { maxLength: 3 }), data_offsets: fc.array(fc.oneof(fc.nat({ max: 40 }), fc.integer()), { maxLength: 3 }) }),
+      fc.record({ dtype, shape: fc.array(dim, { maxLength: 3 }), data_offsets: fc.array(fc.oneof(fc.nat({ max: 40 }), fc.integer()),
+        { maxLength: 3 }) }),
       fc.anything(),
     );
     const header = fc.dictionary(fc.oneof(fc.string({ maxLength: 3 }), fc.constant('__metadata__')), entry, { maxKeys: 4 });

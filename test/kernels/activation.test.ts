@@ -1,4 +1,5 @@
-// The activation family and the optimizer update: the loops against their definitions, the SIMD kernels against the loops (sigmoid within 2 ulps), in and out of the heap.
+// The activation family and the optimizer update: the loops against their definitions, the SIMD kernels against the loops (sigmoid within 2
+// ulps), in and out of the heap.
 import { describe, expect, it } from 'vitest';
 import { activationLoops, activationSimd } from '../../src/kernels/activation.js';
 import { axpyLoop, axpySimd } from '../../src/kernels/update.js';

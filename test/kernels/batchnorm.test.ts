@@ -1,4 +1,5 @@
-// The BatchNorm family: its loops against reference sums and formulas, and the SIMD family against the loops bit for bit (plane and matrix layouts, in and out of the heap, fused activations, Ghost ranges).
+// The BatchNorm family: its loops against reference sums and formulas, and the SIMD family against the loops bit for bit (plane and matrix
+// layouts, in and out of the heap, fused activations, Ghost ranges).
 import { describe, expect, it } from 'vitest';
 import { batchnormLoops, batchnormSimd } from '../../src/kernels/batchnorm.js';
 import { activationSimd } from '../../src/kernels/activation.js';

@@ -124,7 +124,8 @@ describe.runIf(simdSupported())('WebAssembly SGEMM', () => {
 
         it('crosses every cache block (k, m and n past KC, MC and NC) with beta applied once', () => {
           const rng = new Rng(3);
-          for (const [ta, tb] of [[0, 0], [1, 1]]) runCase(g, arena, { ta, tb, m: 133, n: 1031, k: 300, alpha: -1, beta: 0.25, pad: [1, 2, 3] }, rng, 1);
+          for (const [ta, tb] of [[0, 0], [1, 1]]) runCase(g, arena, { ta, tb, m: 133, n: 1031, k: 300, alpha: -1, beta: 0.25, pad: [1, 2, 3] },
+            rng, 1);
           runCase(g, arena, { ta: 0, tb: 1, m: 261, n: 19, k: 300, alpha: 0.5, beta: 1, pad: [0, 0, 0] }, rng);
           runCase(g, arena, { ta: 1, tb: 0, m: 5, n: 2100, k: 3, alpha: 1, beta: 0, pad: [0, 5, 0], nanC: true }, rng);
         });

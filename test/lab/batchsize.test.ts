@@ -52,7 +52,8 @@ describe('batchsize', () => {
     expect(g.values['accuracy.renorm']).not.toEqual(f.values['accuracy.renorm']);
     // A BN collapse at batch 2 shows up as BN's extra drop against GroupNorm.
     const collapse = editTrials(trials, (t) => t.arm === 'bn' && t.params.batchSize === 2, (t) => (t.metrics.finalTestAccuracy = 0));
-    expect(finding(batchsize.findings(collapse, tiny), 'small-batch-penalty').values.extraDrop).toBeGreaterThan(finding(fs, 'small-batch-penalty').values.extraDrop as number);
+    expect(finding(batchsize.findings(collapse, tiny), 'small-batch-penalty').values.extraDrop).toBeGreaterThan(finding(fs,
+      'small-batch-penalty').values.extraDrop as number);
   });
 
   it('says why Ghost BN is not compared when no batch exceeds its virtual batch size', () => {

@@ -41,7 +41,8 @@ describe('depth experiment', () => {
   });
 
   it('records per-layer curves at init and after training, metrics and divergence flags', () => {
-    expectTrialShape(trials, ['finalTestAccuracy', 'trained', 'gradRatioInit', 'log10GradRatioInit', 'log10GradRatioTrained', 'initialLoss'], ['gradNormInit', 'gradNormTrained', 'actStdInit', 'actStdTrained', 'preActStdInit', 'log10GradRatio', 'testAccuracy']);
+    expectTrialShape(trials, ['finalTestAccuracy', 'trained', 'gradRatioInit', 'log10GradRatioInit', 'log10GradRatioTrained', 'initialLoss'], [
+      'gradNormInit', 'gradNormTrained', 'actStdInit', 'actStdTrained', 'preActStdInit', 'log10GradRatio', 'testAccuracy']);
     for (const t of trials) {
       const d = t.params.depth as number;
       expect(t.curves.gradNormInit.map(([l]) => l)).toEqual(Array.from({ length: d + 1 }, (_, i) => i + 1));
@@ -67,7 +68,8 @@ describe('depth experiment', () => {
     expect(f.verdict).toBe('contradicted');
     expect(f.values[`reluBn${hi}`]).toBeCloseTo(0.105, 3);
     // BN ratio growing with depth and above the plain net's: supported.
-    const grow = editTrials(trials, () => true, (t) => (t.metrics.log10GradRatioInit = t.arm === 'bn' ? (t.params.depth === lo ? 0.5 : 4) + 0.01 * t.seed : 0.2 + 0.01 * t.seed));
+    const grow = editTrials(trials, () => true,
+      (t) => (t.metrics.log10GradRatioInit = t.arm === 'bn' ? (t.params.depth === lo ? 0.5 : 4) + 0.01 * t.seed : 0.2 + 0.01 * t.seed));
     const g = finding(depth.findings(grow, tiny), 'bn-gradient-explosion-at-init');
     expect(g.verdict).toBe('supported');
     expect(g.text).toContain('10^4.0');

@@ -34,7 +34,8 @@ describe('fig1 on the tiny preset', () => {
           expect(v).toBeLessThanOrEqual(p85[i][1]);
         });
       }
-      expect(Object.keys(t.metrics).sort()).toEqual(['bestTestAccuracy', 'finalTestAccuracy', 'finalTestLoss', 'medianDrift', 'spreadDrift', 'steps']);
+      expect(Object.keys(t.metrics).sort()).toEqual(['bestTestAccuracy', 'finalTestAccuracy', 'finalTestLoss', 'medianDrift', 'spreadDrift',
+        'steps']);
       expect(t.metrics.finalTestAccuracy).toBe(t.curves.testAccuracy[3][1]);
       // medianDrift is the range of the median, averaged over the probed units.
       const drift = [0, 1, 2].map((u) => {
@@ -102,7 +103,8 @@ describe('fig1 findings', () => {
     const f = fig1.findings([0, 1, 2].map(fast).concat([0, 1, 2].map(slow)), c);
     expect(f.map((x) => x.verdict)).toEqual(['supported', 'supported', 'supported']);
     expect(f[0].values.target).toBe(0.85);
-    expect(f[0].text).toBe('With BN, test accuracy reached 85% (auto: 95% of the best accuracy every plain seed reached) after 100 ± 0 steps vs 300 ± 0 without (3.0x, 3 seeds).');
+    expect(f[0].text).toBe('With BN, test accuracy reached 85% (auto: 95% of the best accuracy every plain seed reached) after 100 ± 0 steps ' +
+      'vs 300 ± 0 without (3.0x, 3 seeds).');
   });
 
   it('say contradicted when the data go against the claim', () => {

@@ -1,6 +1,7 @@
 // Tests of the `inference` experiment: tiny preset, findings from the numbers, validation, divergence, population statistics.
 import { describe, expect, it } from 'vitest';
-import { biasedRunningVar, inference, runningBatchNorms, setPopulationStats, withBuffersRestored, type InferenceConfig } from '../../src/lab/experiments/inference.js';
+import { biasedRunningVar, inference, runningBatchNorms, setPopulationStats, withBuffersRestored,
+  type InferenceConfig } from '../../src/lab/experiments/inference.js';
 import { buildMlp } from '../../src/lab/models.js';
 import { BatchNorm1d } from '../../src/nn/norm/index.js';
 import { Tensor } from '../../src/tensor/tensor.js';
@@ -22,11 +23,13 @@ function randomSplit(n: number, f: number, seed: number): Split {
 describe('inference', () => {
   it('presets validate; one trial per momentum and seed, momentum null allowed', () => {
     for (const p of [inference.presets.tiny, inference.presets.quick, inference.presets.full]) expect(parseErrors(inference.schema, p)).toEqual([]);
-    expect(inference.trials(tiny).map((s) => s.id)).toEqual(['bn|seed=0|momentum=0.1', 'bn|seed=1|momentum=0.1', 'bn|seed=0|momentum=null', 'bn|seed=1|momentum=null']);
+    expect(inference.trials(tiny).map((s) => s.id)).toEqual(['bn|seed=0|momentum=0.1', 'bn|seed=1|momentum=0.1', 'bn|seed=0|momentum=null',
+      'bn|seed=1|momentum=null']);
   });
 
   it('runs the tiny preset: every way of inference measured, accuracy-vs-eval-batch curve', () => {
-    const metrics = ['accRunning', 'accRunningBiased', 'accPopulation', 'accBatchStats', 'trainEvalGap', 'meanError', 'varErrorUnbiased', 'varErrorBiased', 'accBatch2', 'accBatch16', 'accBatch64'];
+    const metrics = ['accRunning', 'accRunningBiased', 'accPopulation', 'accBatchStats', 'trainEvalGap', 'meanError', 'varErrorUnbiased',
+      'varErrorBiased', 'accBatch2', 'accBatch16', 'accBatch64'];
     expectTrialShape(trials, metrics, ['testAccuracy', 'accuracyVsEvalBatch', 'runningMeanError', 'runningVarError']);
     for (const t of trials) {
       expect(t.curves.accuracyVsEvalBatch.map(([b]) => b)).toEqual([2, 16, 64]);

@@ -60,7 +60,11 @@ describe('init experiment', () => {
     expect(r.values.trainedPlain).toBe(cells);
     expect(r.verdict).toBe('contradicted');
     // BN clearly worse in one cell: listed as counter-evidence.
-    const worse = editTrials(trials, (t) => t.params.init === 'kaiming' && t.params.activation === 'relu', (t) => (t.metrics.finalTestAccuracy = t.arm === 'bn' ? 0.1 + t.seed * 0.001 : 0.9 + t.seed * 0.001));
+    const worse = editTrials(
+      trials,
+      (t) => t.params.init === 'kaiming' && t.params.activation === 'relu',
+      (t) => (t.metrics.finalTestAccuracy = t.arm === 'bn' ? 0.1 + t.seed * 0.001 : 0.9 + t.seed * 0.001),
+    );
     const w = finding(init.findings(worse, tiny), 'bn-worse-cells');
     expect(w.values.bnWorse).toBeGreaterThanOrEqual(1);
     expect(w.text).toContain('kaiming with relu');

@@ -33,7 +33,8 @@ describe('lr experiment', () => {
 
   it('records metrics, finite curves and divergence flags for every trial', () => {
     expect(trials).toHaveLength(lr.trials(tiny).length);
-    expectTrialShape(trials, ['finalTestAccuracy', 'bestTestAccuracy', 'stepsToTarget', 'finalTrainLoss', 'trained', 'relUpdate'], ['testAccuracy', 'trainLoss', 'relUpdate']);
+    expectTrialShape(trials, ['finalTestAccuracy', 'bestTestAccuracy', 'stepsToTarget', 'finalTrainLoss', 'trained', 'relUpdate'], ['testAccuracy',
+      'trainLoss', 'relUpdate']);
     for (const t of trials) expect(t.metrics.relUpdate).toBeGreaterThan(0);
     for (const t of trials) expect(t.curves.testAccuracy[0][0]).toBe(0);
   });

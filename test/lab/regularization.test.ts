@@ -8,7 +8,8 @@ const trials = runAll(regularization, tiny);
 
 describe('regularization experiment', () => {
   it('has valid presets and the four arms per seed', () => {
-    for (const p of ['tiny', 'quick', 'full'] as const) expect(regularization.schema.parse(regularization.presets[p])).toEqual(regularization.presets[p]);
+    for (const p of ['tiny', 'quick',
+      'full'] as const) expect(regularization.schema.parse(regularization.presets[p])).toEqual(regularization.presets[p]);
     const specs = regularization.trials(tiny);
     expect(specs.map((s) => s.arm)).toEqual(Array.from({ length: tiny.seeds }, () => [...REG_ARMS]).flat());
     expect(new Set(specs.map((s) => s.id)).size).toBe(specs.length);
@@ -41,13 +42,15 @@ describe('regularization experiment', () => {
     expectFindingShape(fs);
     expect(fs.map((f) => f.id)).toEqual(['bn-reduces-gap', 'bn-replaces-dropout', 'small-data-test-accuracy']);
     // BN's gap far wider than the plain net's, consistently over seeds: contradicted, with the numbers quoted.
-    const edited = editTrials(trials, (t) => t.arm === 'bn' || t.arm === 'plain', (t) => (t.metrics.gap = t.arm === 'bn' ? 0.4 + 0.001 * t.seed : 0.05 + 0.001 * t.seed));
+    const edited = editTrials(trials, (t) => t.arm === 'bn' || t.arm === 'plain',
+      (t) => (t.metrics.gap = t.arm === 'bn' ? 0.4 + 0.001 * t.seed : 0.05 + 0.001 * t.seed));
     const g = finding(regularization.findings(edited, tiny), 'bn-reduces-gap');
     expect(g.values.gapBn).toBeCloseTo(0.4005, 4);
     expect(g.values.gapPlain).toBeCloseTo(0.0505, 4);
     expect(g.verdict).toBe('contradicted');
     expect(g.text).toContain('40.1%');
-    const s = editTrials(trials, (t) => t.arm === 'bn' || t.arm === 'plain', (t) => (t.metrics.gap = t.arm === 'bn' ? 0.01 + 0.001 * t.seed : 0.3 + 0.001 * t.seed));
+    const s = editTrials(trials, (t) => t.arm === 'bn' || t.arm === 'plain',
+      (t) => (t.metrics.gap = t.arm === 'bn' ? 0.01 + 0.001 * t.seed : 0.3 + 0.001 * t.seed));
     expect(finding(regularization.findings(s, tiny), 'bn-reduces-gap').verdict).toBe('supported');
   });
 

@@ -61,8 +61,11 @@ const fake: Experiment<FakeConfig> = {
     return { metrics: { final: curve[curve.length - 1][1], none: null }, curves: { testAccuracy: curve }, diverged: false, divergedAt: null };
   },
   findings(trials) {
-    const mean = (arm: string) => trials.filter((t) => t.arm === arm).reduce((s, t) => s + (t.metrics.final ?? 0), 0) / trials.filter((t) => t.arm === arm).length;
-    return [{ id: 'f', claim: 'a > b', text: `a ${mean('a').toFixed(3)} vs b ${mean('b').toFixed(3)}`, verdict: mean('a') > mean('b') ? 'supported' : 'contradicted', values: { a: mean('a'), b: mean('b') } }];
+    const mean = (arm: string) => trials.filter((t) => t.arm === arm).reduce((s, t) => s + (t.metrics.final ?? 0),
+      0) / trials.filter((t) => t.arm === arm).length;
+    const verdict = mean('a') > mean('b') ? 'supported' : 'contradicted';
+    return [{ id: 'f', claim: 'a > b', text: `a ${mean('a').toFixed(3)} vs b ${mean('b').toFixed(3)}`, verdict, values: { a: mean('a'),
+      b: mean('b') } }];
   },
 };
 const fakeBase = fake as unknown as Experiment<BaseConfig>;
@@ -128,7 +131,8 @@ describe('registry', () => {
 });
 
 describe('journal', () => {
-  const trial = (id: string): Trial => ({ id, arm: 'a', seed: 0, params: {}, metrics: { m: 1 }, curves: {}, diverged: false, divergedAt: null, durationMs: 1 });
+  const trial = (id: string): Trial => ({ id, arm: 'a', seed: 0, params: {}, metrics: { m: 1 }, curves: {}, diverged: false, divergedAt: null,
+    durationMs: 1 });
 
   it('drops a torn last line (a kill mid-write) and truncates it before appending', () => {
     const path = join(tmp(), 'journal.jsonl');
@@ -238,7 +242,8 @@ describe('runs', () => {
   it('prints plain progress lines, each experiment of a study an equal share of the work', () => {
     const lines: string[] = [];
     const p = createProgress('plain', { write: (l) => lines.push(l), everySec: 0 });
-    const t = (id: string): Trial => ({ id, arm: 'a', seed: 0, params: {}, metrics: {}, curves: {}, diverged: id === 'y', divergedAt: id === 'y' ? 3 : null, durationMs: 1500 });
+    const t = (id: string): Trial => ({ id, arm: 'a', seed: 0, params: {}, metrics: {}, curves: {}, diverged: id === 'y',
+      divergedAt: id === 'y' ? 3 : null, durationMs: 1500 });
     p.begin('study', 5, 0, 'ts', { big: { total: 1, done: 0 }, small: { total: 4, done: 0 } });
     p.trialDone(t('x'), 'big');
     p.trialDone(t('y'), 'small');

@@ -48,10 +48,14 @@ function trial(arm: string, lr: number, seed: number, acc: number, steps: number
 
 describe('scales findings', () => {
   const c: ScalesConfig = { ...scales.presets.quick, lrs: [0.01, 0.1], arms: ['raw', 'standardize', 'bn'], seeds: 3 };
-  const set = (arm: string, acc: number, steps: number | null, lr = 0.1) => [0, 1, 2].map((s) => trial(arm, lr, s, acc + s * 0.001, steps === null ? null : steps + 10 * s));
+  const set = (arm: string, acc: number, steps: number | null, lr = 0.1) => [0, 1, 2].map((s) => trial(arm, lr, s, acc + s * 0.001,
+    steps === null ? null : steps + 10 * s));
 
   it('pick each arm\'s best learning rate and compare there', () => {
-    const trials = [...set('raw', 0.6, null, 0.01), ...set('raw', 0.5, null, 0.1).map((t) => ({ ...t, diverged: true })), ...set('standardize', 0.97, 100, 0.01), ...set('standardize', 0.98, 50), ...set('bn', 0.7, null, 0.01), ...set('bn', 0.72, null)];
+    const trials = [
+      ...set('raw', 0.6, null, 0.01), ...set('raw', 0.5, null, 0.1).map((t) => ({ ...t, diverged: true })),
+      ...set('standardize', 0.97, 100, 0.01), ...set('standardize', 0.98, 50), ...set('bn', 0.7, null, 0.01), ...set('bn', 0.72, null),
+    ];
     const f = scales.findings(trials, c);
     expect(f.map((x) => [x.id, x.verdict])).toEqual([
       ['standardize-vs-raw', 'supported'],
@@ -60,7 +64,8 @@ describe('scales findings', () => {
       ['lr-range', 'inconclusive'],
     ]);
     expect(f[0].text).toBe(
-      'Standardized inputs (best lr 0.1) reached 90.0% after 60 ± 25 steps, final accuracy 98.1% ± 0.2%; raw inputs (best lr 0.01) never reached 90.0%, final accuracy 60.1% ± 0.2%: standardized inputs did better (3 seeds, 800 steps).',
+      'Standardized inputs (best lr 0.1) reached 90.0% after 60 ± 25 steps, final accuracy 98.1% ± 0.2%; raw inputs (best lr 0.01) never ' +
+        'reached 90.0%, final accuracy 60.1% ± 0.2%: standardized inputs did better (3 seeds, 800 steps).',
     );
     expect(f[2].text).toMatch(/standardized inputs did better, contrary to the claim/);
     expect(f[3].text).toMatch(/Raw inputs reached 90.0% in every seed at 0 of 2 learning rates and diverged at 0.1/);

@@ -81,7 +81,8 @@ describe.each(fx.shapes.map((s) => [JSON.stringify(s.shape), s] as const))('init
     // torch's own draw stays inside the bound (and nearly reaches it): the formula is what torch uses.
     expect(s.torchDefaultMaxAbs).toBeLessThanOrEqual(s.defaultBound);
     uniformCheck(stats(t, (w, rng) => init.torchDefaultInit(w, null, rng), reps), s.defaultBound);
-    const layer = s.shape.length === 2 ? new Linear(s.shape[1], s.shape[0], { rng: new Rng(1) }) : new Conv2d(s.shape[1], s.shape[0], s.shape[2], { rng: new Rng(1) });
+    const layer = s.shape.length === 2 ? new Linear(s.shape[1], s.shape[0], { rng: new Rng(1) }) : new Conv2d(s.shape[1], s.shape[0], s.shape[2],
+      { rng: new Rng(1) });
     expect(layer.weight.shape).toEqual(s.shape);
     for (const v of layer.weight.data) expect(Math.abs(v)).toBeLessThanOrEqual(s.defaultBound);
     for (const v of layer.bias!.data) expect(Math.abs(v)).toBeLessThanOrEqual(s.defaultBound);

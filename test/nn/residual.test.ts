@@ -1,4 +1,5 @@
-// BasicBlock, Residual, ResNet and VGG: PyTorch fixtures (test/fixtures/convnets.json) on every backend, gradient checks, keys, fusion, validation, buffers.
+// BasicBlock, Residual, ResNet and VGG: PyTorch fixtures (test/fixtures/convnets.json) on every backend, gradient checks, keys, fusion,
+// validation, buffers.
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import '../../src/kernels/blas/index.js';
@@ -28,7 +29,8 @@ interface Enc {
   data: number[];
 }
 interface ModuleCase {
-  spec: { kind: 'block' | 'resnet'; inPlanes?: number; planes?: number; stride?: number; norm: string; skipInit?: boolean; depth?: number; widths?: number[]; inChannels?: number; imageSize?: number; classes?: number };
+  spec: { kind: 'block' | 'resnet'; inPlanes?: number; planes?: number; stride?: number; norm: string; skipInit?: boolean; depth?: number;
+    widths?: number[]; inChannels?: number; imageSize?: number; classes?: number };
   state: Record<string, Enc>;
   x: Enc;
   cotangent: Enc;
@@ -51,7 +53,8 @@ const fromEnc = (e: Enc, grad = false) => new Tensor(Float32Array.from(e.data), 
 function build(c: ModuleCase): Module {
   const s = c.spec;
   if (s.kind === 'block') return new BasicBlock(s.inPlanes!, s.planes!, { stride: s.stride, norm: s.norm as 'bn' | 'none', skipInit: s.skipInit });
-  return resnet({ depth: s.depth!, widths: s.widths, norm: s.norm as ResNetNorm, inChannels: s.inChannels, imageSize: s.imageSize, classes: s.classes });
+  return resnet({ depth: s.depth!, widths: s.widths, norm: s.norm as ResNetNorm, inChannels: s.inChannels, imageSize: s.imageSize,
+    classes: s.classes });
 }
 
 function relDiff(got: Float32Array, want: Enc): number {
@@ -163,7 +166,8 @@ describe('BasicBlock and Residual', () => {
     const r = new Residual(new Sequential(new Conv2d(2, 4, 3, { stride: 2, padding: 1, bias: false, rng }), new BatchNorm2d(4), new ReLU()), {
       shortcut: new Sequential(new Conv2d(2, 4, 1, { stride: 2, bias: false, rng }), new BatchNorm2d(4)),
     });
-    expect(Object.keys(r.stateDict()).filter((k) => k.endsWith('weight'))).toEqual(['branch.0.weight', 'branch.1.weight', 'downsample.0.weight', 'downsample.1.weight']);
+    expect(Object.keys(r.stateDict()).filter((k) => k.endsWith('weight'))).toEqual(['branch.0.weight', 'branch.1.weight', 'downsample.0.weight',
+      'downsample.1.weight']);
     expect(r.forward(randn([2, 2, 6, 6], { rng })).shape).toEqual([2, 4, 3, 3]);
     const plain = new Residual(new ReLU(), { act: null });
     expect(Array.from(plain.forward(new Tensor(new Float32Array([-1, 2]), [2])).data)).toEqual([-1, 4]);

@@ -18,7 +18,8 @@ const RUNS = { numRuns: 25, seed: 2024 };
 const shapeArb = fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 0, maxLength: 3 });
 /** A shape and a partner that broadcasts with it: each trailing dim kept, set to 1, or dropped from the front. */
 const pairArb = shapeArb.chain((s) =>
-  fc.tuple(fc.constant(s), fc.array(fc.boolean(), { minLength: s.length, maxLength: s.length }), fc.integer({ min: 0, max: s.length })).map(([a, ones, drop]) => {
+  fc.tuple(fc.constant(s), fc.array(fc.boolean(), { minLength: s.length, maxLength: s.length }), fc.integer({ min: 0, max: s.length })).map(([a,
+    ones, drop]) => {
     const b = a.map((d, i) => (ones[i] ? 1 : d)).slice(drop);
     return [a, b] as const;
   }),
@@ -40,7 +41,8 @@ describe('random shapes', () => {
     }), RUNS);
   });
   it('sum and mean over any subset of dims, with and without keepDims', () => {
-    fc.assert(fc.property(shapeArb.filter((s) => s.length > 0), fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }), fc.boolean(), (s, pick, keepDims) => {
+    fc.assert(fc.property(shapeArb.filter((s) => s.length > 0), fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }), fc.boolean(), (s, pick,
+      keepDims) => {
       const dims = s.map((_, i) => i).filter((i) => pick[i]);
       if (dims.length === 0) dims.push(-1);
       gradCheck((x) => sum(x, dims, { keepDims }), [randLeaf(s, 11)], { eps: EPS, tol: LINEAR_TOL });

@@ -61,7 +61,9 @@ describe('optimizers vs PyTorch', () => {
       params.forEach((p, k) => {
         const want = c.params[step][k].data;
         for (let i = 0; i < want.length; i++) {
-          if (!(Math.abs(p.data[i] - want[i]) <= ATOL)) throw new Error(`${name} step ${step + 1} param ${k}[${i}]: ${p.data[i]} vs PyTorch ${want[i]}`);
+          if (!(Math.abs(p.data[i] - want[i]) <= ATOL)) {
+            throw new Error(`${name} step ${step + 1} param ${k}[${i}]: ${p.data[i]} vs PyTorch ${want[i]}`);
+          }
         }
       });
     });

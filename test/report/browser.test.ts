@@ -13,7 +13,8 @@ import { decodePng, inkFraction, pngSize } from './png.js';
 import { markdownLinks } from './markdown-links.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--no-first-run'];
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) console.warn(`SKIPPED: the report browser test needs Chromium at ${CHROMIUM} (Debian: apt-get install chromium)`);
 
@@ -85,7 +86,8 @@ describe('report from real tiny runs', () => {
             return b.width > 0 || b.height > 0;
           });
           const png = el.querySelector('figcaption a')?.getAttribute('href') ?? '';
-          return { id: el.getAttribute('data-figure') ?? '', width: box?.width ?? 0, height: box?.height ?? 0, marks: marks.length, texts: el.querySelectorAll('svg text').length, png };
+          const texts = el.querySelectorAll('svg text').length;
+          return { id: el.getAttribute('data-figure') ?? '', width: box?.width ?? 0, height: box?.height ?? 0, marks: marks.length, texts, png };
         }),
       );
       expect(figures.length).toBe(files.pngs.length);

@@ -1,4 +1,4 @@
-// `bnlab report` end to end through the compiled command (dist/ built by test/global-setup.ts): output paths, and input errors as `bnlab: <file>: ...`.
+// `bnlab report` end to end through the compiled command (dist/ built by test/global-setup.ts): output paths, input errors as `bnlab: <file>: ...`.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -13,9 +13,11 @@ function noise(seed: number): () => number {
 }
 
 /** A trial with defaults for the fields a test does not care about. */
-export function trial(arm: string, seed: number, params: Trial['params'], metrics: Trial['metrics'], curves: Trial['curves'] = {}, diverged = false): Trial {
+export function trial(arm: string, seed: number, params: Trial['params'], metrics: Trial['metrics'], curves: Trial['curves'] = {},
+  diverged = false): Trial {
   const p = Object.keys(params).sort().map((k) => `${k}=${String(params[k])}`).join(',');
-  return { id: `${arm}|seed=${seed}${p ? `|${p}` : ''}`, arm, seed, params, metrics, curves, diverged, divergedAt: diverged ? 100 : null, durationMs: 10 };
+  return { id: `${arm}|seed=${seed}${p ? `|${p}` : ''}`, arm, seed, params, metrics, curves, diverged, divergedAt: diverged ? 100 : null,
+    durationMs: 10 };
 }
 
 /** A saturating accuracy curve with per-seed noise. */
@@ -33,7 +35,10 @@ export function results(experiment: string, trials: Trial[], findings: Results['
     config: { dataset: 'mnist-10k', seeds: 3 },
     trials,
     findings,
-    meta: { version: '0.1.0', backend: 'ts', node: 'v20', startedAt: '2025-01-01T00:00:00Z', finishedAt: '2025-01-01T00:01:00Z', command: `bnlab run ${experiment} --tiny`, dataset: 'mnist-10k' },
+    meta: {
+      version: '0.1.0', backend: 'ts', node: 'v20', startedAt: '2025-01-01T00:00:00Z', finishedAt: '2025-01-01T00:01:00Z',
+      command: `bnlab run ${experiment} --tiny`, dataset: 'mnist-10k',
+    },
   };
 }
 
@@ -43,7 +48,8 @@ export function fig1(): Results {
     for (let seed = 0; seed < 3; seed++) {
       const n = noise(seed + (arm === 'bn' ? 10 : 20));
       const drift = arm === 'bn' ? 0 : 1;
-      const pct = (q: number, base: number): Series => STEPS.map((s) => [s, base + drift * (s / 1000) * (q === 50 ? -1 : q === 15 ? -2 : 0.5) + 0.05 * n()]);
+      const pct = (q: number, base: number): Series => STEPS.map((s) => [s,
+        base + drift * (s / 1000) * (q === 50 ? -1 : q === 15 ? -2 : 0.5) + 0.05 * n()]);
       trials.push(
         trial(arm, seed, {}, { finalTestAccuracy: arm === 'bn' ? 0.95 : 0.9 }, {
           testAccuracy: accCurve(STEPS, arm === 'bn' ? 100 : 300, arm === 'bn' ? 0.96 : 0.92, seed),
@@ -56,8 +62,10 @@ export function fig1(): Results {
     }
   }
   return results('fig1', trials, [
-    { id: 'convergence', claim: 'BN speeds up convergence', text: 'BN reached 90% in 150 steps vs 450 without (3 seeds).', verdict: 'supported', values: {} },
-    { id: 'percentile-stability', claim: 'BN keeps the sigmoid input distribution stable', text: 'The median moved by 0.02 with BN vs 1.0 without.', verdict: 'supported', values: {} },
+    { id: 'convergence', claim: 'BN speeds up convergence', text: 'BN reached 90% in 150 steps vs 450 without (3 seeds).', verdict: 'supported',
+      values: {} },
+    { id: 'percentile-stability', claim: 'BN keeps the sigmoid input distribution stable',
+      text: 'The median moved by 0.02 with BN vs 1.0 without.', verdict: 'supported', values: {} },
   ]);
 }
 
@@ -69,7 +77,8 @@ export function lr(): Results {
         const n = noise(seed * 7 + lr * 100);
         const diverged = (arm === 'plain' && lr >= 1) || (arm === 'bn' && lr === 10 && seed === 0);
         const acc = diverged ? 0.1 : (arm === 'bn' ? 0.9 : 0.85) - 0.1 * Math.abs(Math.log10(lr) - (arm === 'bn' ? 0 : -1)) + 0.01 * n();
-        trials.push(trial(arm, seed, { lr }, { finalTestAccuracy: acc, stepsToTarget: acc > 0.8 ? Math.round(300 / (1 + lr)) + seed * 10 : null }, { testAccuracy: accCurve(STEPS, 200, acc, seed) }, diverged));
+        trials.push(trial(arm, seed, { lr }, { finalTestAccuracy: acc, stepsToTarget: acc > 0.8 ? Math.round(300 / (1 + lr)) + seed * 10 : null },
+          { testAccuracy: accCurve(STEPS, 200, acc, seed) }, diverged));
       }
     }
   }
@@ -87,7 +96,8 @@ export function init(): Results {
         for (const arm of ['bn', 'plain']) {
           const bad = arm === 'plain' && std !== null && (std < 0.1 || std > 1);
           const acc = bad ? 0.11 : 0.85 + 0.05 * noise(seed)();
-          trials.push(trial(arm, seed, { init, std, activation }, { finalTestAccuracy: acc, trained: bad ? 0 : 1 }, { testAccuracy: accCurve(STEPS, 200, acc, seed) }, bad && std === 10 && seed === 0));
+          trials.push(trial(arm, seed, { init, std, activation }, { finalTestAccuracy: acc, trained: bad ? 0 : 1 },
+            { testAccuracy: accCurve(STEPS, 200, acc, seed) }, bad && std === 10 && seed === 0));
         }
       }
     }
@@ -167,7 +177,8 @@ export function inference(): Results {
       const n = noise(seed + 100 * (momentum ?? 1));
       const base = 0.92 + 0.01 * n();
       trials.push(
-        trial('bn', seed, { momentum }, { accRunning: base - (momentum === 0.01 ? 0.05 : 0), accRunningBiased: base - 0.002, accPopulation: base + 0.002, accBatchStats: base - 0.01, accBatch2: 0.6, accBatch16: 0.85, accBatch64: 0.9 }, {
+        trial('bn', seed, { momentum }, { accRunning: base - (momentum === 0.01 ? 0.05 : 0), accRunningBiased: base - 0.002,
+          accPopulation: base + 0.002, accBatchStats: base - 0.01, accBatch2: 0.6, accBatch16: 0.85, accBatch64: 0.9 }, {
           accuracyVsEvalBatch: [[2, 0.6 + 0.02 * n()], [16, 0.85 + 0.01 * n()], [64, 0.9 + 0.01 * n()]],
           runningMeanError: STEPS.map((st) => [st, Math.exp(-st / 200) + 0.01]),
           runningVarError: STEPS.map((st) => [st, 0.5 * Math.exp(-st / 300) + 0.01]),
@@ -186,7 +197,9 @@ export function batchsize(): Results {
       for (let seed = 0; seed < 2; seed++) {
         const penalty = arm === 'bn' ? 0.3 / batchSize : arm === 'renorm' ? 0.1 / batchSize : 0;
         const acc = 0.9 - penalty + 0.01 * noise(seed + batchSize)();
-        trials.push(trial(arm, seed, { batchSize }, { finalTestAccuracy: acc }, { testAccuracy: accCurve(STEPS.map((x) => x * 8), 2000, acc, seed) }, arm === 'bn' && batchSize === 2 && seed === 1));
+        const curve = accCurve(STEPS.map((x) => x * 8), 2000, acc, seed);
+        const diverged = arm === 'bn' && batchSize === 2 && seed === 1;
+        trials.push(trial(arm, seed, { batchSize }, { finalTestAccuracy: acc }, { testAccuracy: curve }, diverged));
       }
     }
   }
@@ -200,7 +213,8 @@ export function scales(): Results {
       for (let seed = 0; seed < 2; seed++) {
         const diverged = arm === 'raw';
         const loss: Series = diverged ? [[1, 1e3], [2, 1e6]] : STEPS.map((st) => [st, 2.3 * Math.exp(-st * lr / (arm === 'bn' ? 10 : 20)) + 0.05]);
-        trials.push(trial(arm, seed, { lr }, { finalTestAccuracy: diverged ? 0.5 : 0.9, stepsToTarget: diverged ? null : 200 }, { trainLoss: loss, testAccuracy: accCurve(STEPS, 200, diverged ? 0.5 : 0.9, seed) }, diverged));
+        trials.push(trial(arm, seed, { lr }, { finalTestAccuracy: diverged ? 0.5 : 0.9, stepsToTarget: diverged ? null : 200 }, { trainLoss: loss,
+          testAccuracy: accCurve(STEPS, 200, diverged ? 0.5 : 0.9, seed) }, diverged));
       }
     }
   }
@@ -210,7 +224,8 @@ export function scales(): Results {
 /** An experiment no builder knows: only the generic per-curve figures apply. */
 export function unknown(): Results {
   const trials: Trial[] = [];
-  for (const arm of ['a', 'b']) for (let seed = 0; seed < 2; seed++) trials.push(trial(arm, seed, {}, { score: seed }, { widgetLoss: STEPS.map((st) => [st, 1 / (1 + st)]), 'gadget.rate': STEPS.map((st) => [st, st / 1000]) }));
+  for (const arm of ['a', 'b']) for (let seed = 0; seed < 2; seed++) trials.push(trial(arm, seed, {}, { score: seed },
+    { widgetLoss: STEPS.map((st) => [st, 1 / (1 + st)]), 'gadget.rate': STEPS.map((st) => [st, st / 1000]) }));
   return results('mystery', trials);
 }
 

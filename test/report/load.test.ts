@@ -62,7 +62,8 @@ describe('loadRun', () => {
   it('turns JSON nulls in curves into NaN and fills a missing meta', () => {
     const dir = join(root, 'nulls');
     mkdirSync(dir);
-    writeFileSync(join(dir, 'results.json'), JSON.stringify({ experiment: 'x', trials: [{ arm: 'a', seed: 0, curves: { c: [[0, null], [1, 2]] } }] }));
+    writeFileSync(join(dir, 'results.json'), JSON.stringify({ experiment: 'x', trials: [{ arm: 'a', seed: 0, curves: { c: [[0, null], [1,
+      2]] } }] }));
     const r = loadRun(dir).results;
     expect(Number.isNaN(r.trials[0].curves.c[0][1])).toBe(true);
     expect(r.meta.command).toBe('');

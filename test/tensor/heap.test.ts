@@ -112,7 +112,8 @@ describe('heap blocks', () => {
        const high = temps[1].byteOffset;
        freeResident(temps[1]);
        const again = allocResident(100000); // a tensor: must not take a block in the kept quarter
-       console.log(JSON.stringify({ tensorTop, limit: heapStats().limitBytes, temp: high, again: again === null || again.byteOffset < 0.75 * heapStats().limitBytes }));`,
+       console.log(JSON.stringify({ tensorTop, limit: heapStats().limitBytes, temp: high,
+         again: again === null || again.byteOffset < 0.75 * heapStats().limitBytes }));`,
       { BNLAB_HEAP_MB: '16' },
     );
     const r = JSON.parse(out) as { tensorTop: number; limit: number; temp: number; again: boolean };

@@ -16,7 +16,8 @@ describe('web data', () => {
       expect(d.train.n + d.test.n).toBe(500);
       expect(d.train.n).toBe(300);
       const r = d.range!;
-      for (let i = 0; i < 500; i++) expect(d.points!.x[i] >= r.x0 && d.points!.x[i] <= r.x1 && d.points!.y[i] >= r.y0 && d.points!.y[i] <= r.y1).toBe(true);
+      for (let i = 0; i < 500;
+        i++) expect(d.points!.x[i] >= r.x0 && d.points!.x[i] <= r.x1 && d.points!.y[i] >= r.y0 && d.points!.y[i] <= r.y1).toBe(true);
     }
   });
 

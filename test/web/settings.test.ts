@@ -6,7 +6,10 @@ import type { Settings } from '../../web/src/protocol.js';
 
 describe('settings hash', () => {
   it('round-trips every setting, including small and odd numbers', () => {
-    const s: Settings = { ...DEFAULTS, preset: 'fig1', seed: 123456, dataset: 'digits', lr: 0.000123, bnEps: 1e-7, initStd: 3.3, left: 'ghost', right: 'noisy-bn', optimizer: 'adam', depth: 10, width: 256, trainShare: 0.9, noise: 0.5 };
+    const s: Settings = {
+      ...DEFAULTS, preset: 'fig1', seed: 123456, dataset: 'digits', lr: 0.000123, bnEps: 1e-7, initStd: 3.3, left: 'ghost', right: 'noisy-bn',
+      optimizer: 'adam', depth: 10, width: 256, trainShare: 0.9, noise: 0.5,
+    };
     const h = encodeHash(s);
     expect(decodeHash(h)).toEqual({ settings: s, warnings: [] });
     expect(decodeHash(`#${h}`).settings).toEqual(s);

@@ -137,7 +137,9 @@ export function planeAffine(x: Float32Array, y: Float32Array, span: BnSpan, scal
  * sumDy[c] = sum(dy), sumDyXc[c] = sum(dy * (x - mean[c])) over the span, S > 1: four accumulators per plane by
  * index mod 4 (the tail into the first), combined left to right.
  */
-export function planeGradSums(x: Float32Array, dy: Float32Array, span: BnSpan, mean: Float64Array, out: { sumDy: Float64Array; sumDyXc: Float64Array }): void {
+export function planeGradSums(
+  x: Float32Array, dy: Float32Array, span: BnSpan, mean: Float64Array, out: { sumDy: Float64Array; sumDyXc: Float64Array },
+): void {
   const { C, S, n0, n1 } = span;
   const { sumDy, sumDyXc } = out;
   sumDy.fill(0, 0, C);
@@ -361,7 +363,9 @@ export function matrixGradApply(x: Float32Array, dy: Float32Array, dx: Float32Ar
 }
 
 /** Column sums of dy and dy * (x - mean) over rows [n0, n1). */
-export function matrixGradSums(x: Float32Array, dy: Float32Array, span: BnSpan, mean: Float64Array, out: { sumDy: Float64Array; sumDyXc: Float64Array }): void {
+export function matrixGradSums(
+  x: Float32Array, dy: Float32Array, span: BnSpan, mean: Float64Array, out: { sumDy: Float64Array; sumDyXc: Float64Array },
+): void {
   const { C, n0, n1 } = span;
   const { sumDy, sumDyXc } = out;
   let c = 0;

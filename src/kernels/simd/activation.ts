@@ -39,7 +39,9 @@ const relu = {
   locals: [[1, I32]],
   body: [
     ...endAt(3, 0, 2),
-    ...forPtr([0, 1], 3, 16, [...localGet(1), ...localGet(0), ...V128_LOAD, ...localGet(0), ...V128_LOAD, ...i32Const(31), ...I32X4_SHR_S, ...V128_ANDNOT, ...V128_STORE]),
+    ...forPtr([0, 1], 3, 16, [
+      ...localGet(1), ...localGet(0), ...V128_LOAD, ...localGet(0), ...V128_LOAD, ...i32Const(31), ...I32X4_SHR_S, ...V128_ANDNOT, ...V128_STORE,
+    ]),
     ...END_FUNCTION,
   ],
 };
@@ -52,7 +54,10 @@ const reluGrad = {
   locals: [[1, I32]],
   body: [
     ...endAt(4, 0, 3),
-    ...forPtr([0, 1, 2], 4, 16, [...localGet(2), ...localGet(0), ...V128_LOAD, ...localGet(1), ...V128_LOAD, ...I32X4_NEG, ...i32Const(31), ...I32X4_SHR_S, ...V128_AND, ...V128_STORE]),
+    ...forPtr([0, 1, 2], 4, 16, [
+      ...localGet(2), ...localGet(0), ...V128_LOAD, ...localGet(1), ...V128_LOAD, ...I32X4_NEG, ...i32Const(31), ...I32X4_SHR_S, ...V128_AND,
+      ...V128_STORE,
+    ]),
     ...END_FUNCTION,
   ],
 };

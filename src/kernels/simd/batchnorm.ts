@@ -546,7 +546,9 @@ class Bn implements BatchNormSimd {
   }
 
   /** Rows [n0, n1) of the arrays through `run`: one call in the heap (or chunks of `direct` values), chunks of whole rows otherwise. */
-  private rows(arrays: Float32Array[], masks: { reads: number; writes: number }, span: Span, direct: number, run: (p: number[], len: number) => void): void {
+  private rows(
+    arrays: Float32Array[], masks: { reads: number; writes: number }, span: Span, direct: number, run: (p: number[], len: number) => void,
+  ): void {
     const { C, n0, n1 } = span;
     const per = { copy: Math.floor(CHUNK / C) * C, direct };
     staged(this.heap, this.regions, arrays, masks, { start: n0 * C, end: n1 * C, per }, (p, _off, len) => run(p, len));

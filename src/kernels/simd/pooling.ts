@@ -27,7 +27,9 @@ import {
   uleb,
   v128Load,
 } from '../wasm/asm.js';
-import { CHUNK, END_FUNCTION, I32_AND, allResident, instantiateOnHeap, scratchRegions, v128Store32Lane, v128Store64Lane, type HeapViews } from './build.js';
+import {
+  CHUNK, END_FUNCTION, I32_AND, allResident, instantiateOnHeap, scratchRegions, v128Store32Lane, v128Store64Lane, type HeapViews,
+} from './build.js';
 
 const V128_STORE_AT = (offset: number) => [...simd(0x0b), 2, ...uleb(offset)];
 const LOOP = [0x02, 0x40, 0x03, 0x40];
@@ -153,8 +155,11 @@ const gradRow = (bottom: boolean) => [
   ...NEXT,
   ...localGet(GL_REM), 0x04, 0x40,
   ...gradGroup(bottom),
-  ...ifBit(GL_REM, 2, [...storeInputs(V128_STORE_AT(0), []), ...ifBit(GL_REM, 1, [...localGet(GL_OFF), ...localGet(GV_SECOND), ...v128Store64Lane(16, 0)])],
-    storeInputs(v128Store64Lane(0, 0), [])),
+  ...ifBit(
+    GL_REM, 2,
+    [...storeInputs(V128_STORE_AT(0), []), ...ifBit(GL_REM, 1, [...localGet(GL_OFF), ...localGet(GV_SECOND), ...v128Store64Lane(16, 0)])],
+    storeInputs(v128Store64Lane(0, 0), []),
+  ),
   0x0b,
 ];
 const poolGradBody = [

@@ -1,6 +1,8 @@
 // WebAssembly SIMD reductions on the heap for bias gradients: column sums (Linear) and plane sums (Conv2d), bit-identical to their loops.
 import { F64X2_ADD, F64X2_SPLAT, I32, I32_GE_U, V128, f64Const, localGet, localSet, simd, uleb, v128Load } from '../wasm/asm.js';
-import { BLOCK_LOOP, CHUNK, END_FUNCTION, NEXT_END, add, allResident, endAt, forPtr, instantiateOnHeap, loadF64, rowsLoop, scratchRegions, staged } from './build.js';
+import {
+  BLOCK_LOOP, CHUNK, END_FUNCTION, NEXT_END, add, allResident, endAt, forPtr, instantiateOnHeap, loadF64, rowsLoop, scratchRegions, staged,
+} from './build.js';
 import { allocStatic } from '../../tensor/heap.js';
 
 const V128_STORE_AT = (offset: number) => [...simd(0x0b), 2, ...uleb(offset)];

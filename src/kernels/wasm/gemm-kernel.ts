@@ -28,7 +28,8 @@ export const TILE_PARAMS = [I32, I32, I32, I32, I32, F32, F32];
  * (they sit on the effect chain) before its arithmetic (pure nodes are placed late), so every loaded vector is live
  * at once, next to the accumulators:
  * - 4 x 8 loadsplat, one k step per iteration: 8 acc + 2 B + 4 splats = 14 of the 15 registers (xmm15 is V8's
- *   scratch), no spills: 42 / 49.5 on an idle machine (39-49 / 41-48 under load). FMA is bound by its latency (8 independent chains; in C on this CPU 8
+ *   scratch), no spills: 42 / 49.5 on an idle machine (39-49 / 41-48 under load). FMA is bound by its latency (8 independent chains; in C on
+ *   this CPU 8
  *   chains of 128-bit FMA peak at ~54 GFLOP/s, 12 at ~82), mul+add by issue slots (16 vector ops per k step).
  * - 4 x 8 unrolled 2 or 4 k steps: 12 or 24 loads hoisted, spills: 31 / 27 and 32 / 34.
  * - 5 x 8 loadsplat: 10 acc + 7 loads = 17, two accumulators spilled: 23 / 22.

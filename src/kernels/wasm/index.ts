@@ -60,7 +60,9 @@ export function loadWasmKernels(): Kernels | { unavailable: string } {
 }
 
 function build(): Kernels | { unavailable: string } {
-  if (!simdAllowed()) return { unavailable: typeof WebAssembly === 'undefined' ? 'no WebAssembly in this runtime' : 'WebAssembly SIMD is switched off (BNLAB_SIMD=0)' };
+  if (!simdAllowed()) {
+    return { unavailable: typeof WebAssembly === 'undefined' ? 'no WebAssembly in this runtime' : 'WebAssembly SIMD is switched off (BNLAB_SIMD=0)' };
+  }
   const heap = heapMemory();
   if (heap === null) return { unavailable: 'no WebAssembly heap could be reserved' };
   const relaxed = relaxedSimdSupported();

@@ -8,7 +8,7 @@ import { trainClassifier } from '../train.js';
 import { crossEntropy } from '../../ops/loss.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { Dataset } from '../../data/dataset.js';
-import { baseFields, fields, inputSize, chanceOf, trainOptionsOf } from '../kit/config.js';
+import { baseFields, fields, trainFields, inputSize, chanceOf, trainOptionsOf } from '../kit/config.js';
 import { metricCI, finitePoints, stdOf, l2norm } from '../kit/trials.js';
 import { fmtPct, seedsText, round } from '../kit/format.js';
 import type { Comparison } from '../compare.js';
@@ -24,12 +24,7 @@ const schema = z
     width: fields.width,
     /** 'auto': Kaiming for ReLU, Xavier with the activation's gain for sigmoid/tanh (a good init for the plain net). */
     init: z.enum(['auto', 'xavier', 'kaiming']),
-    steps: fields.steps,
-    batchSize: fields.batchSize,
-    lr: fields.lr,
-    momentum: fields.momentum,
-    evalEvery: fields.evalEvery,
-    evalSamples: fields.evalSamples,
+    ...trainFields,
     /** Training samples in the fixed batch used for the gradient and activation probes. */
     probeBatch: z.number().int().min(2, 'probeBatch must be at least 2 (BN needs more than one value per channel)'),
   })

@@ -10,7 +10,7 @@ import type { Finding, Series, Trial, Verdict } from '../results.js';
 import { compare, verdictOf, type Comparison } from '../compare.js';
 import { meanCI, percentile, type MeanCI } from '../stats.js';
 import { stepsToReach, trainClassifier } from '../train.js';
-import { baseFields, fields } from '../kit/config.js';
+import { baseFields, fields, intField } from '../kit/config.js';
 import { fmtInt, fmtPct, fmtSteps, noDifference, percent, seedsText } from '../kit/format.js';
 
 const ARMS = ['bn', 'plain'] as const;
@@ -37,7 +37,6 @@ export interface Fig1Config extends BaseConfig {
   target: number | 'auto';
 }
 
-const int = (what: string, min: number) => z.number({ invalid_type_error: `${what} must be a number` }).int(`${what} must be an integer`).min(min, `${what} must be at least ${min}`);
 
 const schema = z
   .object({
@@ -53,8 +52,8 @@ const schema = z
       .refine((a) => new Set(a).size === a.length, 'arms must not repeat'),
     evalEvery: fields.evalEvery,
     evalSamples: fields.evalSamples,
-    probeUnits: int('probeUnits', 1),
-    probeSamples: int('probeSamples', 2),
+    probeUnits: intField('probeUnits', 1),
+    probeSamples: intField('probeSamples', 2),
     target: z.union([z.number().gt(0, 'target must be in (0, 1]').max(1, 'target must be in (0, 1]'), z.literal('auto')]),
   })
   .strict()

@@ -43,7 +43,7 @@ const schema = z
     /** Training samples of the population statistics tracked during training (the final ones use the whole training split). */
     populationSamples: z.number().int('populationSamples must be an integer').min(2, 'populationSamples must be at least 2'),
     /** Accuracy difference (fraction, 0.01 = one point) within which two ways of inference count as equivalent (the whole 95% CI must fit). */
-    margin: z.number().min(0, 'margin must be >= 0').max(1, 'margin must be <= 1'),
+    margin: z.number().positive('margin must be a positive number (an equivalence margin of 0 can never be met)').max(1, 'margin must be <= 1'),
   })
   .strict();
 

@@ -7,7 +7,7 @@ import { buildMlp, type ActivationName, type InitSpec } from '../models.js';
 import { trainClassifier } from '../train.js';
 import { compare, type Comparison } from '../compare.js';
 import { paired } from '../kit/paired.js';
-import { baseFields, fields, inputSize, chanceOf, trainOptionsOf } from '../kit/config.js';
+import { baseFields, fields, trainFields, inputSize, chanceOf, trainOptionsOf } from '../kit/config.js';
 import { metricCI, finitePoints } from '../kit/trials.js';
 import { fmtPct, fmtNum, seedsText, round } from '../kit/format.js';
 
@@ -19,12 +19,7 @@ const schema = z
     /** Fan-based schemes also run (with the activation's gain): Xavier (Glorot) normal, Kaiming (He) normal. */
     schemes: z.array(z.enum(['xavier', 'kaiming'])),
     activations: z.array(fields.activation).min(1, 'activations needs at least one of sigmoid, tanh, relu'),
-    steps: fields.steps,
-    batchSize: fields.batchSize,
-    lr: fields.lr,
-    momentum: fields.momentum,
-    evalEvery: fields.evalEvery,
-    evalSamples: fields.evalSamples,
+    ...trainFields,
     hidden: fields.hidden,
   })
   .strict()

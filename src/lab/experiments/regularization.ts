@@ -7,7 +7,7 @@ import { buildMlp, type MlpSpec } from '../models.js';
 import { trainClassifier } from '../train.js';
 import type { Comparison } from '../compare.js';
 import { paired } from '../kit/paired.js';
-import { baseFields, fields, inputSize, trainOptionsOf } from '../kit/config.js';
+import { baseFields, fields, trainFields, inputSize, trainOptionsOf } from '../kit/config.js';
 import { metricCI, finitePoints } from '../kit/trials.js';
 import { fmtPct, seedsText, round } from '../kit/format.js';
 
@@ -18,12 +18,7 @@ const schema = z
     trainSubset: z.number().int('trainSubset must be an integer').min(2, 'trainSubset must be at least 2'),
     /** Dropout probability of the dropout arms (after each hidden activation). */
     dropout: z.number().gt(0, 'dropout must be in (0, 1)').lt(1, 'dropout must be in (0, 1)'),
-    steps: fields.steps,
-    batchSize: fields.batchSize,
-    lr: fields.lr,
-    momentum: fields.momentum,
-    evalEvery: fields.evalEvery,
-    evalSamples: fields.evalSamples,
+    ...trainFields,
     hidden: fields.hidden,
     activation: fields.activation,
   })

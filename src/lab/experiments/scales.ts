@@ -12,6 +12,7 @@ import { stepsToReach, trainClassifier } from '../train.js';
 import { noDifference, seedsText } from '../kit/format.js';
 import type { Comparison } from '../compare.js';
 import { paired } from '../kit/paired.js';
+import { baseFields, fields, intField } from '../kit/config.js';
 
 /**
  * raw: features as generated; standardize: per-feature (x - mean) / std from the training split;
@@ -41,27 +42,25 @@ export interface ScalesConfig extends BaseConfig {
   noise: number;
 }
 
-const int = (what: string, min: number) => z.number({ invalid_type_error: `${what} must be a number` }).int(`${what} must be an integer`).min(min, `${what} must be at least ${min}`);
-
 const schema = z
   .object({
     dataset: z.literal('scales', { errorMap: () => ({ message: "dataset must be 'scales' (this experiment is about the scales synthetic set)" }) }),
-    dataDir: z.string().optional(),
-    seeds: int('seeds', 1).max(1000),
-    steps: int('steps', 1),
-    batchSize: int('batchSize', 2),
-    lrs: z.array(z.number().positive('learning rates must be positive').finite()).min(1, 'lrs needs at least one learning rate'),
+    dataDir: baseFields.dataDir,
+    seeds: baseFields.seeds,
+    steps: fields.steps,
+    batchSize: fields.batchSize,
+    lrs: z.array(fields.lr).min(1, 'lrs needs at least one learning rate'),
     arms: z
       .array(z.enum(ARMS))
       .min(1, `arms needs at least one of ${ARMS.join(', ')}`)
       .refine((a) => new Set(a).size === a.length, 'arms must not repeat'),
-    hidden: z.array(int('hidden widths', 1)).min(1, 'hidden needs at least one layer'),
-    activation: z.enum(['relu', 'tanh', 'sigmoid']),
-    evalEvery: int('evalEvery', 1),
+    hidden: fields.hidden,
+    activation: fields.activation,
+    evalEvery: fields.evalEvery,
     target: z.number().gt(0, 'target must be in (0, 1]').max(1, 'target must be in (0, 1]'),
-    nTrain: int('nTrain', 2),
-    nTest: int('nTest', 1),
-    features: int('features', 1),
+    nTrain: intField('nTrain', 2),
+    nTest: intField('nTest', 1),
+    features: intField('features', 1),
     noise: z.number().min(0, 'noise must be >= 0').finite(),
   })
   .strict()

@@ -3,30 +3,50 @@ import { z } from 'zod';
 import type { Dataset } from '../../data/dataset.js';
 import type { TrainOptions } from '../train.js';
 
+/** An integer field >= min whose every error names it ("steps must be a number", "... an integer", "... at least 1"). */
+export const intField = (what: string, min: number) =>
+  z.number({ invalid_type_error: `${what} must be a number` }).int(`${what} must be an integer`).min(min, `${what} must be at least ${min}`);
+
+/** A number field whose type error names it. */
+const numField = (what: string) => z.number({ invalid_type_error: `${what} must be a number` });
+
 /** The BaseConfig fields as zod schema fields (spread into each experiment's z.object). */
 export const baseFields = {
   dataset: z.string().min(1, 'dataset must be a non-empty name (e.g. mnist-10k)'),
   dataDir: z.string().optional(),
-  seeds: z.number().int('seeds must be an integer').min(1, 'seeds must be at least 1').max(1000, 'seeds must be at most 1000'),
+  seeds: intField('seeds', 1).max(1000, 'seeds must be at most 1000'),
 };
 
-const width = z.number().int('hidden widths must be integers').min(1, 'hidden widths must be at least 1');
+const width = intField('hidden widths', 1);
 
 /** Zod fields used by several experiments. */
 export const fields = {
-  steps: z.number().int('steps must be an integer').min(1, 'steps must be at least 1'),
-  batchSize: z.number().int('batchSize must be an integer').min(2, 'batchSize must be at least 2 (BN needs more than one value per channel)'),
-  lr: z.number().positive('lr must be positive').finite('lr must be finite'),
+  steps: intField('steps', 1),
+  batchSize: z
+    .number({ invalid_type_error: 'batchSize must be a number' })
+    .int('batchSize must be an integer')
+    .min(2, 'batchSize must be at least 2 (BN needs more than one value per channel)'),
+  lr: numField('lr').positive('lr must be positive').finite('lr must be finite'),
   /** SGD momentum, kept below 1: at 1 the velocity would never decay. */
-  momentum: z.number().min(0).max(0.999),
-  evalEvery: z.number().int('evalEvery must be an integer').min(1, 'evalEvery must be at least 1'),
-  evalSamples: z.number().int('evalSamples must be an integer').min(1, 'evalSamples must be at least 1'),
+  momentum: numField('momentum').min(0, 'momentum must be in [0, 0.999]').max(0.999, 'momentum must be in [0, 0.999]'),
+  evalEvery: intField('evalEvery', 1),
+  evalSamples: intField('evalSamples', 1),
   width,
   /** Widths of the hidden layers, input side first. */
   hidden: z.array(width).min(1, 'hidden needs at least one layer'),
   activation: z.enum(['sigmoid', 'tanh', 'relu']),
   /** Std of the N(0, std) weight init. */
-  initStd: z.number().positive('initStd must be positive').finite(),
+  initStd: numField('initStd').positive('initStd must be positive').finite('initStd must be finite'),
+};
+
+/** The six training fields most experiments take unchanged to trainClassifier (see trainOptionsOf). */
+export const trainFields = {
+  steps: fields.steps,
+  batchSize: fields.batchSize,
+  lr: fields.lr,
+  momentum: fields.momentum,
+  evalEvery: fields.evalEvery,
+  evalSamples: fields.evalSamples,
 };
 
 /** Values per input sample: an MLP sees the flattened image (buildMlp starts with a Flatten). */

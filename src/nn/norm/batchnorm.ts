@@ -82,13 +82,16 @@ export abstract class BatchNormBase extends Module {
     check(Number.isInteger(numFeatures) && numFeatures > 0, `${name}: numFeatures must be a positive integer, got ${String(numFeatures)}`);
     this.numFeatures = numFeatures;
     this.eps = opts.eps ?? 1e-5;
-    check(typeof this.eps === 'number' && this.eps >= 0 && Number.isFinite(this.eps), `${name}: eps must be a finite number >= 0, got ${String(opts.eps)}`);
+    check(typeof this.eps === 'number' && this.eps >= 0 && Number.isFinite(this.eps), `${name}: eps must be a finite number >= 0, got ` +
+      `${String(opts.eps)}`);
     this.momentum = opts.momentum === undefined ? 0.1 : opts.momentum;
-    check(this.momentum === null || (typeof this.momentum === 'number' && this.momentum >= 0 && this.momentum <= 1), `${name}: momentum must be in [0, 1] or null, got ${String(opts.momentum)}`);
+    check(this.momentum === null || (typeof this.momentum === 'number' && this.momentum >= 0 && this.momentum <= 1), `${name}: momentum must ` +
+      `be in [0, 1] or null, got ${String(opts.momentum)}`);
     this.affine = opts.affine ?? true;
     this.trackRunningStats = opts.trackRunningStats ?? true;
     this.virtualBatchSize = opts.virtualBatchSize ?? null;
-    check(this.virtualBatchSize === null || (Number.isInteger(this.virtualBatchSize) && this.virtualBatchSize > 0), `${name}: virtualBatchSize must be a positive integer or null, got ${String(opts.virtualBatchSize)}`);
+    check(this.virtualBatchSize === null || (Number.isInteger(this.virtualBatchSize) && this.virtualBatchSize > 0), `${name}: virtualBatchSize ` +
+      `must be a positive integer or null, got ${String(opts.virtualBatchSize)}`);
     const C = numFeatures;
     this.weight = this.registerParameter('weight', this.affine ? new Tensor(new Float32Array(C).fill(1), [C]) : null);
     this.bias = this.registerParameter('bias', this.affine ? new Tensor(new Float32Array(C), [C]) : null);
@@ -226,10 +229,13 @@ export abstract class BatchNormBase extends Module {
   setKerasWeights(weights: ArrayLike<number>[]): void {
     const targets = [this.weight, this.bias, this.runningMean, this.runningVar].filter((t): t is Tensor => t !== null);
     if (!Array.isArray(weights) || weights.length !== targets.length) {
-      throw new ArgumentError(`${this.constructor.name}.setKerasWeights: expected ${targets.length} arrays, got ${Array.isArray(weights) ? weights.length : String(weights)}`);
+      throw new ArgumentError(`${this.constructor.name}.setKerasWeights: expected ${targets.length} arrays, got ` +
+        `${Array.isArray(weights) ? weights.length : String(weights)}`);
     }
     weights.forEach((w, i) => {
-      if (w.length !== this.numFeatures) throw new ShapeError(`${this.constructor.name}.setKerasWeights: array ${i} has ${w.length} values, expected ${this.numFeatures}`);
+      if (w.length !== this.numFeatures) {
+        throw new ShapeError(`${this.constructor.name}.setKerasWeights: array ${i} has ${w.length} values, expected ${this.numFeatures}`);
+      }
     });
     weights.forEach((w, i) => targets[i].data.set(Array.from(w)));
   }

@@ -19,7 +19,8 @@ export class LayerNorm extends Module {
   constructor(normalizedShape: number | readonly number[], opts: { eps?: number; elementwiseAffine?: boolean; bias?: boolean } = {}) {
     super();
     const shape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
-    check(shape.length > 0 && shape.every((d) => Number.isInteger(d) && d > 0), `LayerNorm: normalizedShape must hold positive integers, got ${JSON.stringify(normalizedShape)}`);
+    check(shape.length > 0 && shape.every((d) => Number.isInteger(d) && d > 0), `LayerNorm: normalizedShape must hold positive integers, got ` +
+      `${JSON.stringify(normalizedShape)}`);
     this.normalizedShape = shape;
     this.eps = opts.eps ?? 1e-5;
     this.elementwiseAffine = opts.elementwiseAffine ?? true;

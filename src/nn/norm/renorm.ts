@@ -1,7 +1,7 @@
 // Batch Renormalization modules (Ioffe 2017): BatchNorm with clipped corrections r, d, and the paper's rMax/dMax schedule.
 import type { RenormLimits } from '../../ops/norm/batchnorm.js';
 import { check } from '../../tensor/errors.js';
-import { BatchNorm1d, BatchNorm2d, type BatchNormModuleOptions } from './batchnorm.js';
+import { BatchNorm1d, BatchNorm2d, type BatchNormBase, type BatchNormModuleOptions } from './batchnorm.js';
 
 /** A clipping limit: a constant, or a function of the training step (numBatchesTracked before the step, from 0). */
 export type RenormLimit = number | ((step: number) => number);
@@ -32,12 +32,58 @@ function limitsOrSchedule(opts: BatchRenormOptions): { rMax: RenormLimit; dMax: 
   return { rMax: opts.rMax ?? renormRamp(1, 3, 5000, 40000), dMax: opts.dMax ?? renormRamp(0, 5, 5000, 25000) };
 }
 
+/** Batch Renorm's own option checks: running statistics kept, rMax >= 1 and dMax >= 0 (or schedules). */
 function checkRenorm(name: string, opts: BatchRenormOptions): void {
-  check(!('trackRunningStats' in opts) || (opts as { trackRunningStats?: boolean }).trackRunningStats !== false, `${name}: Batch Renorm needs running statistics (trackRunningStats must stay true)`);
-  for (const [k, v] of [['rMax', opts.rMax], ['dMax', opts.dMax]] as const) {
-    check(v === undefined || typeof v === 'function' || (typeof v === 'number' && v >= (k === 'rMax' ? 1 : 0)), `${name}: ${k} must be ${k === 'rMax' ? '>= 1' : '>= 0'} or a function of the step, got ${String(v)}`);
+  const track = (opts as { trackRunningStats?: boolean }).trackRunningStats;
+  check(!('trackRunningStats' in opts) || track !== false, `${name}: Batch Renorm needs running statistics (trackRunningStats must stay true)`);
+  for (const [k, v, min] of [['rMax', opts.rMax, 1], ['dMax', opts.dMax, 0]] as const) {
+    const ok = v === undefined || typeof v === 'function' || (typeof v === 'number' && v >= min);
+    check(ok, `${name}: ${k} must be >= ${min} or a function of the step, got ${String(v)}`);
   }
 }
+
+/** What Batch Renorm adds to a BatchNorm module: the limits and what they give for the next step. */
+export interface BatchRenormMembers {
+  /** r is clipped to [1/rMax, rMax]: a constant or a schedule (assignable, e.g. to renormRamp(...)). */
+  rMax: RenormLimit;
+  /** d is clipped to [-dMax, dMax]: a constant or a schedule. */
+  dMax: RenormLimit;
+  /** The limits the next training step will use. */
+  currentLimits(): RenormLimits;
+}
+
+/**
+ * Batch Renorm on top of BatchNorm1d or BatchNorm2d, written once (the input layout is all that differs): the
+ * limits, checked and defaulted, and each training step's limits handed to the BatchNorm core through the
+ * renormLimits hook. The return type is spelled out so that declarations name no anonymous class.
+ */
+/* eslint-disable @typescript-eslint/no-explicit-any -- a mixin's base and constructor take `...args: any[]` (TypeScript's rule) */
+function withRenorm<B extends abstract new (...args: any[]) => BatchNormBase>(Base: B) {
+  abstract class BatchRenorm extends Base implements BatchRenormMembers {
+    rMax: RenormLimit;
+    dMax: RenormLimit;
+
+    constructor(...args: any[]) {
+      const [numFeatures, opts = {}] = args as [number, BatchRenormOptions?];
+      checkRenorm(new.target.name, opts);
+      super(numFeatures, opts);
+      const limits = limitsOrSchedule(opts);
+      this.rMax = limits.rMax;
+      this.dMax = limits.dMax;
+    }
+
+    currentLimits(): RenormLimits {
+      return this.renormLimits(this.numBatchesTracked!.data[0]);
+    }
+
+    protected override renormLimits(step: number): RenormLimits {
+      return limitsAt(this.rMax, this.dMax, step);
+    }
+  }
+  // BatchRenorm1d/2d below declare the typed constructor (numFeatures, BatchRenormOptions).
+  return BatchRenorm as unknown as B & (abstract new (...args: any[]) => BatchRenormMembers);
+}
+/* eslint-enable @typescript-eslint/no-explicit-any */
 
 /**
  * Batch Renormalization over (N, C) or (N, C, L). In training, per channel:
@@ -46,47 +92,15 @@ function checkRenorm(name: string, opts: BatchRenormOptions): void {
  *   y = gamma x_hat + beta; no gradient flows through r and d. Eval, running updates and state dict as BatchNorm1d.
  * rMax = 1, dMax = 0 is exactly BatchNorm1d. Defaults: BatchNorm's, rMax/dMax the paper's schedule (see renormRamp).
  */
-export class BatchRenorm1d extends BatchNorm1d {
-  rMax: RenormLimit;
-  dMax: RenormLimit;
-
+export class BatchRenorm1d extends withRenorm(BatchNorm1d) {
   constructor(numFeatures: number, opts: BatchRenormOptions = {}) {
-    checkRenorm('BatchRenorm1d', opts);
     super(numFeatures, opts);
-    const limits = limitsOrSchedule(opts);
-    this.rMax = limits.rMax;
-    this.dMax = limits.dMax;
-  }
-
-  /** The limits the next training step will use. */
-  currentLimits(): RenormLimits {
-    return this.renormLimits(this.numBatchesTracked!.data[0]);
-  }
-
-  protected override renormLimits(step: number): RenormLimits {
-    return limitsAt(this.rMax, this.dMax, step);
   }
 }
 
 /** Batch Renormalization over (N, C, H, W); see BatchRenorm1d. */
-export class BatchRenorm2d extends BatchNorm2d {
-  rMax: RenormLimit;
-  dMax: RenormLimit;
-
+export class BatchRenorm2d extends withRenorm(BatchNorm2d) {
   constructor(numFeatures: number, opts: BatchRenormOptions = {}) {
-    checkRenorm('BatchRenorm2d', opts);
     super(numFeatures, opts);
-    const limits = limitsOrSchedule(opts);
-    this.rMax = limits.rMax;
-    this.dMax = limits.dMax;
-  }
-
-  /** The limits the next training step will use. */
-  currentLimits(): RenormLimits {
-    return this.renormLimits(this.numBatchesTracked!.data[0]);
-  }
-
-  protected override renormLimits(step: number): RenormLimits {
-    return limitsAt(this.rMax, this.dMax, step);
   }
 }

@@ -47,7 +47,7 @@ export interface BnCoreOptions {
   /** Batch Renorm limits (used with batch statistics; needs running statistics). */
   renorm?: RenormLimits | null;
   /**
-   * Activation applied to the output in the same op (Sequential fuses BatchNorm + ReLU / Sigmoid): the same values
+   * Activation applied to the output in the same op (the pass fuseBatchNormAct sets it): the same values
    * and gradients as the separate op, without its pass over memory and its tensors. Default null.
    */
   act?: BnAct;
@@ -56,7 +56,9 @@ export interface BnCoreOptions {
 function checkChannelVector(op: string, name: string, t: Tensor | null, C: number): void {
   if (t === null) return;
   expectTensor(op, name, t);
-  if (t.ndim !== 1 || t.shape[0] !== C) throw new ShapeError(`${op}: ${name} must have shape [${C}] (one value per channel), got ${fmtShape(t.shape)}`);
+  if (t.ndim !== 1 || t.shape[0] !== C) {
+    throw new ShapeError(`${op}: ${name} must have shape [${C}] (one value per channel), got ${fmtShape(t.shape)}`);
+  }
 }
 
 function clip(v: number, lo: number, hi: number): number {
@@ -93,7 +95,9 @@ function checkBatchNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null, o
   checkChannelVector(op, 'running_mean', o.runningMean, C);
   checkChannelVector(op, 'running_var', o.runningVar, C);
   const { eps, momentum, runningMean: rm, runningVar: rv } = o;
-  if (typeof eps !== 'number' || !(eps >= 0) || !Number.isFinite(eps)) throw new ArgumentError(`${op}: eps must be a finite number >= 0, got ${String(eps)}`);
+  if (typeof eps !== 'number' || !(eps >= 0) || !Number.isFinite(eps)) {
+    throw new ArgumentError(`${op}: eps must be a finite number >= 0, got ${String(eps)}`);
+  }
   if (momentum !== null && (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1))) {
     throw new ArgumentError(`${op}: momentum must be a number in [0, 1] or null, got ${String(momentum)}`);
   }
@@ -107,7 +111,9 @@ function checkBatchNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null, o
     if (!(renorm.dMax >= 0)) throw new ArgumentError(`${op}: dMax must be >= 0, got ${String(renorm.dMax)}`);
   }
   const act = o.act ?? null;
-  if (act !== null && act !== 'relu' && act !== 'sigmoid') throw new ArgumentError(`${op}: act must be 'relu', 'sigmoid' or null, got ${String(act)}`);
+  if (act !== null && act !== 'relu' && act !== 'sigmoid') {
+    throw new ArgumentError(`${op}: act must be 'relu', 'sigmoid' or null, got ${String(act)}`);
+  }
   const update = o.batchStats && o.update && rm !== null && rv !== null;
   if (x.size === 0) return { N, C, S, vbs: N, G: 0, renorm, update, act };
   let vbs = N;
@@ -117,10 +123,13 @@ function checkBatchNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null, o
     vbs = Math.min(vbs, N);
   }
   const G = Math.ceil(N / vbs);
-  if (o.batchStats && N * S === 1) throw new ShapeError(`Expected more than 1 value per channel when training, got input of shape ${fmtShape(x.shape)}`);
+  if (o.batchStats && N * S === 1) {
+    throw new ShapeError(`Expected more than 1 value per channel when training, got input of shape ${fmtShape(x.shape)}`);
+  }
   if (o.batchStats && G > 1 && (N - (G - 1) * vbs) * S === 1) {
     throw new ShapeError(
-      `${op}: Expected more than 1 value per channel when training, got a virtual batch of 1 sample (virtualBatchSize ${vbs}, input of shape ${fmtShape(x.shape)}); ` +
+      `${op}: Expected more than 1 value per channel when training, got a virtual batch of 1 sample (virtualBatchSize ${vbs}, input of shape ` +
+        `${fmtShape(x.shape)}); ` +
         'use a batch size that is a multiple of virtualBatchSize',
     );
   }

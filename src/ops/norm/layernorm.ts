@@ -7,7 +7,9 @@ import { ArgumentError, ShapeError, fmtShape } from '../../tensor/errors.js';
 import { expectTensor } from '../util.js';
 
 function checkEps(op: string, eps: number): void {
-  if (typeof eps !== 'number' || !(eps >= 0) || !Number.isFinite(eps)) throw new ArgumentError(`${op}: eps must be a finite number >= 0, got ${String(eps)}`);
+  if (typeof eps !== 'number' || !(eps >= 0) || !Number.isFinite(eps)) {
+    throw new ArgumentError(`${op}: eps must be a finite number >= 0, got ${String(eps)}`);
+  }
 }
 
 function checkAffine(op: string, name: string, t: Tensor | null, shape: readonly number[]): void {
@@ -40,7 +42,9 @@ function rowNorm(op: string, x: Tensor, geom: RowGeom, weight: Tensor | null, bi
  *   y = (x - mean) / sqrt(var + eps) * weight + bias, weight and bias of shape normalizedShape (or null).
  * Default eps 1e-5. Independent of the batch: train and eval behave the same.
  */
-export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight: Tensor | null = null, bias: Tensor | null = null, eps = 1e-5): Tensor {
+export function layerNorm(
+  x: Tensor, normalizedShape: readonly number[], weight: Tensor | null = null, bias: Tensor | null = null, eps = 1e-5,
+): Tensor {
   const op = 'layerNorm';
   expectTensor(op, 'x', x);
   checkEps(op, eps);

@@ -38,7 +38,7 @@ function profileFigure(run: RunView): FigureOutcome {
     const ok = byAct.filter(Number.isFinite);
     return `${g.label} ${ok.length ? ok.map(num).join(' / ') : 'n/a'}`;
   });
-  const caption = `At initialization the first-to-last layer gradient norm ratio is ${ratio.join(', ')}${acts.length > 1 ? ` (per activation: ${acts.join(' / ')})` : ''}; mean over ${seedsPhrase(groups)}, bands are 95% CIs.`;
+  const caption = `At initialization the first-to-last layer gradient norm ratio is ${ratio.join(', ')}${acts.length > 1 ? ` (per activation: ${acts.join(' / ')})` : ''}; mean over ${seedsPhrase(groups)}, bands are 95% CIs (Student t over seeds).`;
   return figure(
     id,
     title,
@@ -65,7 +65,7 @@ export const depthFigures: FigureBuilder = (run) => [
     caption: (rows, seeds) => {
       const top = Math.max(...rows.map((r) => r.x));
       const at = rows.filter((r) => r.x === top && Number.isFinite(r.mean)).map((r) => `${r.series} ${num(r.mean)}`);
-      return `At depth ${fmtParam(top)} the log10 ratio is ${at.join(', ')} (0 = balanced, > 0 = gradients grow towards the input; mean ± 95% CI over ${seeds}).`;
+      return `At depth ${fmtParam(top)} the log10 ratio is ${at.join(', ')} (0 = balanced, > 0 = gradients grow towards the input; mean ± 95% CI, Student t over ${seeds}).`;
     },
   }),
 ];

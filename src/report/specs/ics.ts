@@ -28,7 +28,7 @@ function layerFigure(run: RunView, o: { id: string; title: string; panels: Layer
   for (const p of present) for (const g of groups) for (const r of layerProfile(g, p.prefix)) rows.push({ ...r, panel: p.panel });
   if (rows.length === 0) return skip(o.id, o.title, 'per-layer curves hold no finite points');
   const avg = panelAverages(groups, rows, present[0].panel);
-  const caption = `${o.what} averaged over layers and training: ${avg.join(', ')} (each layer's curve averaged over training, then over ${seedsPhrase(groups)}; bands: 95% CI).`;
+  const caption = `${o.what} averaged over layers and training: ${avg.join(', ')} (each layer's curve averaged over training, then over ${seedsPhrase(groups)}; bands: 95% CI, Student t over seeds).`;
   return figure(
     o.id,
     o.title,
@@ -52,7 +52,7 @@ function smoothnessFigure(run: RunView): FigureOutcome {
   if (rows.length === 0) return skip(id, title, 'smoothness curves hold no positive finite points');
   const first = quantities[0].panel;
   const avg = panelAverages(groups, rows, first);
-  const caption = `Smaller is smoother: the mean ${first} over training is ${avg.join(', ')} (lines: mean over ${seedsPhrase(groups)}, bands: 95% CI).`;
+  const caption = `Smaller is smoother: the mean ${first} over training is ${avg.join(', ')} (lines: mean over ${seedsPhrase(groups)}, bands: 95% CI, Student t over seeds).`;
   return figure(
     id,
     title,

@@ -56,7 +56,7 @@ function heatmapFigure(run: RunView): FigureOutcome {
   };
   const caption =
     `Averaged over the ${xOrder.length * yOrder.length} cells, ${arms.map((a) => `${a} reaches ${avg(a)} (worst cell ${worst(a)})`).join(' vs ')}; ` +
-    `cells show mean test accuracy in % over ${seedsPhrase(groupTrials(trials))} (N(0, σ): Gaussian weights of std σ; † marks cells where a seed diverged).`;
+    `cells show mean test accuracy in % over ${seedsPhrase(groupTrials(trials))}, no interval drawn (the findings table holds the tests; N(0, σ): Gaussian weights of std σ; † marks cells where a seed diverged).`;
   return figure(
     id,
     title,

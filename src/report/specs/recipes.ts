@@ -68,7 +68,7 @@ export function curveFigure(run: RunView, o: CurveFigureOpts): FigureOutcome {
   if (rows.length === 0) return skip(o.id, o.title, `curve "${name}" holds no finite points`);
   const percent = o.percent ?? looksLikeFraction(rows.map((r) => r.mean));
   const y = percent && !o.y.format && !o.y.log ? { ...o.y, format: '.0%' } : o.y;
-  const caption = `${o.what} ${finalPhrase(rows, percent, o.xName)} (mean ± 95% CI over ${seedsPhrase(groups)}).`;
+  const caption = `${o.what} ${finalPhrase(rows, percent, o.xName)} (mean ± 95% CI, Student t over ${seedsPhrase(groups)}).`;
   return figure(o.id, o.title, caption, bandChart(rows, { x: o.x, y, legend: o.legend ?? 'arm' }));
 }
 
@@ -128,5 +128,5 @@ function bestPhrase(rows: readonly SweepRow[], seeds: string, percent: boolean, 
     return best ? `${s} at ${param} = ${num(best.x)} (${fmtValue(best, percent)})` : `${s} n/a`;
   });
   const flagged = rows.reduce((a, r) => a + r.flagged, 0);
-  return `Highest mean: ${parts.join(', ')}${flagged ? `; crosses mark ${flagged} diverged trial${flagged === 1 ? '' : 's'}` : ''} (mean ± 95% CI over ${seeds}).`;
+  return `Highest mean: ${parts.join(', ')}${flagged ? `; crosses mark ${flagged} diverged trial${flagged === 1 ? '' : 's'}` : ''} (mean ± 95% CI, Student t over ${seeds}).`;
 }

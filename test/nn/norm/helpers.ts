@@ -22,7 +22,8 @@ export function fromEnc(e: Enc, requiresGrad = false): Tensor {
  * Asserts |actual - expected| <= atol + rtol * |expected| elementwise; the message names the worst element.
  * Returns the worst ratio err / (atol + rtol |expected|).
  */
-export function expectClose(actual: ArrayLike<number> | null | undefined, expected: ArrayLike<number>, label: string, tol: { rtol?: number; atol?: number } = {}): number {
+export function expectClose(actual: ArrayLike<number> | null | undefined, expected: ArrayLike<number>, label: string, tol: { rtol?: number;
+  atol?: number } = {}): number {
   const rtol = tol.rtol ?? 1e-5;
   const atol = tol.atol ?? 1e-6;
   expect(actual, `${label}: missing`).toBeTruthy();

@@ -165,10 +165,12 @@ describe('numerics: no NaN or Inf, moments still ~0 / ~1', () => {
 describe('errors', () => {
   it('training with one value per channel fails with PyTorch\'s message and the shape it got', () => {
     const m = new BatchNorm1d(4);
-    expect(() => m.forward(new Tensor(new Float32Array(4), [1, 4]))).toThrow('Expected more than 1 value per channel when training, got input of shape [1, 4]');
+    expect(() => m.forward(new Tensor(new Float32Array(4), [1, 4]))).toThrow('Expected more than 1 value per channel when training, got input ' +
+      'of shape [1, 4]');
     expect(() => m.forward(new Tensor(new Float32Array(4), [1, 4]))).toThrow(ShapeError);
     expect(() => m.forward(new Tensor(new Float32Array(4), [1, 4, 1]))).toThrow('got input of shape [1, 4, 1]');
-    expect(() => new BatchNorm2d(4).forward(new Tensor(new Float32Array(4), [1, 4, 1, 1]))).toThrow('Expected more than 1 value per channel when training, got input of shape [1, 4, 1, 1]');
+    expect(() => new BatchNorm2d(4).forward(new Tensor(new Float32Array(4), [1, 4, 1, 1]))).toThrow('Expected more than 1 value per channel ' +
+      'when training, got input of shape [1, 4, 1, 1]');
     expect(m.numBatchesTracked!.item()).toBe(0);
     // (1, C, L>1) and (1, C, H, W) have more than one value per channel: fine.
     expect(() => new BatchNorm2d(4).forward(randn([1, 4, 2, 2]))).not.toThrow();
@@ -179,7 +181,8 @@ describe('errors', () => {
     expect(() => new BatchNorm2d(4).forward(randn([2, 3, 2, 2]))).toThrow('BatchNorm2d: expected input of shape (N, 4, H, W), got [2, 3, 2, 2]');
     expect(() => new BatchNorm1d(3).forward(randn([2, 4]))).toThrow('BatchNorm1d: expected input of shape (N, 3) or (N, 3, L), got [2, 4]');
     expect(() => new BatchNorm1d(3).forward(randn([2, 3, 2, 2]))).toThrow(ShapeError);
-    expect(() => batchNorm(randn([2, 3]), null, null, new Tensor(new Float32Array(2), [2]), null, { training: true })).toThrow('batchNorm: weight must have shape [3]');
+    expect(() => batchNorm(randn([2, 3]), null, null, new Tensor(new Float32Array(2), [2]), null, { training: true })).toThrow(
+      'batchNorm: weight must have shape [3]');
   });
 
   it('bad options are rejected at construction', () => {

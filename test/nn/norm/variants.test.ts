@@ -188,7 +188,8 @@ describe('Keras convention (fromKeras)', () => {
     const y = k.forward(new Tensor(new Float32Array(8).fill(1), [1, 2, 2, 2]));
     expect(y.data[0]).toBeCloseTo((2 * 0.5) / Math.sqrt(4 + 1e-5), 5);
     expect(y.data[4]).toBeCloseTo((3 * 1.5) / Math.sqrt(9 + 1e-5), 5);
-    expect(Object.keys(BatchNorm1d.fromKeras(3, { scale: false }).stateDict())).toEqual(['bias', 'running_mean', 'running_var', 'num_batches_tracked']);
+    expect(Object.keys(BatchNorm1d.fromKeras(3, { scale: false }).stateDict())).toEqual(['bias', 'running_mean', 'running_var',
+      'num_batches_tracked']);
     expect(() => k.setKerasWeights([[1, 2]])).toThrow(/expected 3 arrays/);
   });
 });
@@ -214,7 +215,8 @@ describe('foldBatchNorm', () => {
 
   it('MLP: Linear -> BN1d folds into Linear (with and without bias); outputs equal the eval model', () => {
     const rng = new Rng(1);
-    const model = new Sequential(new Linear(5, 8, { rng }), new BatchNorm1d(8), new ReLU(), new Linear(8, 4, { bias: false, rng }), new BatchNorm1d(4), new Linear(4, 3, { rng }));
+    const model = new Sequential(new Linear(5, 8, { rng }), new BatchNorm1d(8), new ReLU(), new Linear(8, 4, { bias: false, rng }),
+      new BatchNorm1d(4), new Linear(4, 3, { rng }));
     warm(model, [16, 5], 2);
     const sdBefore = model.stateDict();
     const folded = foldBatchNorm(model);

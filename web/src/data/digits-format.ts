@@ -32,13 +32,15 @@ export function decodeDigits(buf: ArrayBuffer): DigitsAsset {
   const bytes = new Uint8Array(buf);
   const magic = String.fromCharCode(...bytes.subarray(0, MAGIC.length));
   if (bytes.length < HEADER || magic !== MAGIC) {
-    throw new Error(`the digits asset is not a bnlab digits file (${bytes.length} bytes, starts with ${JSON.stringify(magic)}, expected ${MAGIC}); rebuild with npm run build:web`);
+    throw new Error(`the digits asset is not a bnlab digits file (${bytes.length} bytes, starts with ${JSON.stringify(magic)}, expected ` +
+      `${MAGIC}); rebuild with npm run build:web`);
   }
   const view = new DataView(buf);
   const n = view.getUint32(8, true);
   const px = view.getUint32(12, true);
   if (px !== DIGIT_PIXELS || bytes.length !== HEADER + n * (1 + px)) {
-    throw new Error(`the digits asset is truncated or corrupt: ${bytes.length} bytes for ${n} digits of ${px} pixels (expected ${HEADER + n * (1 + DIGIT_PIXELS)})`);
+    throw new Error(`the digits asset is truncated or corrupt: ${bytes.length} bytes for ${n} digits of ${px} pixels (expected ` +
+      `${HEADER + n * (1 + DIGIT_PIXELS)})`);
   }
   return { n, labels: bytes.slice(HEADER, HEADER + n), pixels: bytes.slice(HEADER + n) };
 }

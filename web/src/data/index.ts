@@ -84,7 +84,8 @@ export function digitsData(asset: DigitsAsset, s: Settings): WebData {
     y[i] = asset.labels[order[i]];
   }
   const k = cut(n, s.trainShare);
-  return { train: splitOf(x, y, DIGIT_PIXELS, 0, k), test: splitOf(x, y, DIGIT_PIXELS, k, n), inputs: DIGIT_PIXELS, classes: 10, inputShape: [DIGIT_PIXELS], points: null, range: null };
+  return { train: splitOf(x, y, DIGIT_PIXELS, 0, k), test: splitOf(x, y, DIGIT_PIXELS, k, n), inputs: DIGIT_PIXELS, classes: 10,
+    inputShape: [DIGIT_PIXELS], points: null, range: null };
 }
 
 /** The data of a run; `digits` is asked for the asset only when the dataset is 'digits'. */

@@ -23,7 +23,8 @@ export async function checkCompatible(p: ParsedResults, pageVersion: string): Pr
   const { experiment, meta } = p.results;
   const written = `written by bnlab ${meta.version}, this page is bnlab ${pageVersion}`;
   if (!isExperimentName(experiment)) {
-    throw new ResultsFileError(p.file, `it holds results of an experiment named '${experiment}', which this page does not know (${written})`, `results of one of ${EXPERIMENT_NAMES.join(', ')}`);
+    throw new ResultsFileError(p.file, `it holds results of an experiment named '${experiment}', which this page does not know (${written})`,
+      `results of one of ${EXPERIMENT_NAMES.join(', ')}`);
   }
   const exp = EXPERIMENTS[experiment];
   const r = exp.schema.safeParse(p.rawConfig);
@@ -33,17 +34,21 @@ export async function checkCompatible(p: ParsedResults, pageVersion: string): Pr
     const more = r.error.issues.length > 4 ? `; and ${r.error.issues.length - 4} more` : '';
     throw new ResultsFileError(
       p.file,
-      `its '${experiment}' config does not match the '${experiment}' experiment of this page (${problems.join('; ')}${more}): it comes from another version of the experiment (${written})`,
+      `its '${experiment}' config does not match the '${experiment}' experiment of this page (${problems.join('; ')}${more}): it comes from ` +
+        `another version of the experiment (${written})`,
       `a results.json of '${experiment}' written by bnlab ${pageVersion} (run it again with this version's \`bnlab run ${experiment}\`)`,
     );
   }
-  const notes = meta.version === pageVersion ? [] : [`This file was ${written}; its config still matches, so the figures are drawn, but numbers may differ from a run with this version.`];
+  const notes = meta.version === pageVersion ? [] : [`This file was ${written}; its config still matches, so the figures are drawn, but ` +
+    `numbers may differ from a run with this version.`];
   return { info: { title: exp.title, claim: exp.claim, context: exp.context }, notes };
 }
 
 /** One schema problem in words: unknown keys with the known ones, or the field and what was wrong with it. */
 function issueText(i: ZodIssue, known: string[]): string {
-  if (i.code === 'unrecognized_keys') return `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `'${k}'`).join(', ')} (known keys: ${known.join(', ')})`;
+  if (i.code === 'unrecognized_keys') {
+    return `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `'${k}'`).join(', ')} (known keys: ${known.join(', ')})`;
+  }
   const where = i.path.length ? i.path.join('.') : 'config';
   return `${where}: ${i.message}`;
 }

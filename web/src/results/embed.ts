@@ -7,7 +7,10 @@ import type { TopLevelSpec } from 'vega-lite';
  * inline, so a load attempt is a bug, and the page must work offline and never phone home.
  */
 const offline = (what: string) => () => Promise.reject(new Error(`bnlab lab page: Vega tried to ${what} (figures render offline)`));
-const offlineLoader = { load: offline('load an external resource'), sanitize: offline('resolve an external URL'), http: offline('fetch over HTTP'), file: offline('read a file') };
+const offlineLoader = {
+  load: offline('load an external resource'), sanitize: offline('resolve an external URL'),
+  http: offline('fetch over HTTP'), file: offline('read a file'),
+};
 
 /**
  * Renders `spec` into `el` as SVG and returns a function that frees the view. `actions: false` hides the

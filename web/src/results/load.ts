@@ -24,7 +24,9 @@ export async function loadResultsText(text: string, file: string, pageVersion = 
 
 /** Reads and checks one file. Throws ResultsFileError for anything the panel cannot show. */
 export async function loadResultsFile(f: Blob & { name: string }): Promise<LoadedRun> {
-  if (f.size > MAX_BYTES) throw new ResultsFileError(f.name, `the file is ${(f.size / 2 ** 20).toFixed(0)} MB, larger than any results.json bnlab writes`);
+  if (f.size > MAX_BYTES) {
+    throw new ResultsFileError(f.name, `the file is ${(f.size / 2 ** 20).toFixed(0)} MB, larger than any results.json bnlab writes`);
+  }
   if (f.size === 0) throw new ResultsFileError(f.name, 'the file is empty');
   return loadResultsText(await f.text(), f.name);
 }

@@ -38,7 +38,9 @@ export function parseResults(text: string, file: string): ParsedResults {
     throw err;
   }
   const meta = (raw as { meta?: { version?: unknown } }).meta;
-  if (typeof meta?.version !== 'string') throw new ResultsFileError(file, 'not a bnlab results file: "meta.version" (the bnlab version that wrote it) is missing');
+  if (typeof meta?.version !== 'string') {
+    throw new ResultsFileError(file, 'not a bnlab results file: "meta.version" (the bnlab version that wrote it) is missing');
+  }
   return { file, results, rawConfig: (raw as { config?: unknown }).config };
 }
 
@@ -46,10 +48,11 @@ export function parseResults(text: string, file: string): ParsedResults {
 function jsonProblem(text: string, message: string): string {
   const t = text.trimEnd();
   const opened = t.startsWith('{') || t.startsWith('[');
-  const closed = t.endsWith('}') || t.endsWith(']');
-  // Engines word it differently ("Unexpected end of JSON input", "Unterminated string", "Expected ... after"): look at the text itself too.
-  if (opened && (!closed || /end of (JSON )?(data|input)|unterminated/i.test(message))) {
-    return `the JSON is truncated: it stops after ${t.length} characters before the data is complete (${message}); was the run still writing it, or the copy cut short?`;
+  // Engines word the error differently and a cut can fall right after a complete value ("...1.5]"), so the
+  // text decides: cut off means a string or a bracket is still open at the end.
+  if (opened && leftOpen(t)) {
+    return `the JSON is truncated: it stops after ${t.length} characters before the data is complete (${message}); was the run still writing ` +
+      `it, or the copy cut short?`;
   }
   if (!opened) return `this is not JSON (it starts with "${t.slice(0, 24).replace(/\s+/g, ' ')}${t.length > 24 ? '…' : ''}")`;
   return `the JSON is invalid (${message})`;
@@ -61,9 +64,27 @@ function otherBnlabFile(raw: unknown, file: string): void {
   const r = raw as Record<string, unknown>;
   if (Array.isArray(r.experiments) && !('trials' in r)) {
     const names = (r.experiments as unknown[]).filter((e) => typeof e === 'string').join(', ');
-    throw new ResultsFileError(file, `this is a study's study.json (the list of its experiments: ${names}), not the results of one`, "one of the study's results.json files, in <study directory>/<experiment>/results.json (choose several at once to see them together)");
+    throw new ResultsFileError(file, `this is a study's study.json (the list of its experiments: ${names}), not the results of one`,
+      "one of the study's results.json files, in <study directory>/<experiment>/results.json (choose several at once to see them together)");
   }
   if (typeof r.experiment === 'string' && 'createdAt' in r && !('trials' in r)) {
-    throw new ResultsFileError(file, `this is the config.json of a '${r.experiment}' run, not its results (results.json is written next to it when the run finishes)`);
+    throw new ResultsFileError(file, `this is the config.json of a '${r.experiment}' run, not its results (results.json is written next to it ` +
+      `when the run finishes)`);
   }
+}
+
+/** True when JSON text ends inside a string or with a bracket not yet closed (brackets inside strings do not count). */
+function leftOpen(t: string): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < t.length; i++) {
+    const c = t[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') depth--;
+  }
+  return inString || depth > 0;
 }

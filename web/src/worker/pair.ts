@@ -33,13 +33,15 @@ interface Side {
 function failure(e: unknown, norm: string, batch: number): string {
   const msg = e instanceof Error ? e.message : String(e);
   if (/more than 1 value per channel/.test(msg)) {
-    return `${norm} cannot train on a batch of ${batch === 1 ? 'one sample' : 'this size'}: ${msg}. Use a batch of 2 or more (and a ghost batch of 2 or more), or GroupNorm/LayerNorm, which do not use the batch.`;
+    return `${norm} cannot train on a batch of ${batch === 1 ? 'one sample' : 'this size'}: ${msg}. Use a batch of 2 or more (and a ghost ` +
+      `batch of 2 or more), or GroupNorm/LayerNorm, which do not use the batch.`;
   }
   return `${norm} stopped: ${msg}`;
 }
 
 function emptySnapshot(net: Net): NetSnapshot {
-  return { norm: net.norm, trainLoss: NaN, trainAcc: NaN, testLoss: NaN, testAcc: NaN, diverged: null, layers: [], bn: null, boundary: null, confusion: null, evalGap: null };
+  return { norm: net.norm, trainLoss: NaN, trainAcc: NaN, testLoss: NaN, testAcc: NaN, diverged: null, layers: [], bn: null, boundary: null,
+    confusion: null, evalGap: null };
 }
 
 /**
@@ -60,7 +62,8 @@ export class Pair {
 
   constructor(readonly settings: Settings, readonly data: WebData) {
     const nets = buildPair(settings, data.inputs, data.classes);
-    this.sides = [nets[0], nets[1]].map((net) => ({ net, diverged: null, lossSum: 0, correct: 0, seen: 0, steps: 0, last: emptySnapshot(net), bnBatch: null })) as [Side, Side];
+    this.sides = [nets[0], nets[1]].map((net) => ({ net, diverged: null, lossSum: 0, correct: 0, seen: 0, steps: 0, last: emptySnapshot(net),
+      bnBatch: null })) as [Side, Side];
     this.f = data.inputs;
     this.batchSize = Math.min(settings.batchSize, data.train.n);
     this.loader = new Loader(data.train, data.inputShape, { batchSize: this.batchSize, seed: settings.seed, dropLast: true });

@@ -1,4 +1,4 @@
-// im2col / col2im for one image: unfold (C, H, W) into columns (kh*kw*C, Ho*Wo) so conv2d is a GEMM.
+// im2col / col2im for one image: unfold (C, H, W) into columns (kh*kw*C, Ho*Wo) so conv2d is a GEMM (conv's own layout loops, no backend variant).
 
 /** Geometry of a 2-d convolution or pooling window over one image. */
 export interface ConvGeom {
