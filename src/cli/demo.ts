@@ -32,9 +32,13 @@ export function registerDemo(program: Command): void {
     .command('demo')
     .description('train a small MLP on two moons, with and without BN, and print test accuracy')
     .action(() => {
-      console.log(`bnlab demo: two moons (1,000 train / 500 test points), MLP 2-32-32-2 tanh, SGD lr 0.1, batch 32, 600 steps; backend ${backendInfo().name}`);
+      console.log(
+        'bnlab demo: two moons (1,000 train / 500 test points), MLP 2-32-32-2 tanh, SGD lr 0.1, batch 32, 600 steps; ' +
+          `backend ${backendInfo().name}`,
+      );
       for (const r of runDemo()) {
-        console.log(`  ${r.norm === 'bn' ? 'with BN   ' : 'without BN'}  test accuracy ${(100 * r.accuracy).toFixed(1)}%  (${(r.ms / 1000).toFixed(2)} s)`);
+        const arm = r.norm === 'bn' ? 'with BN   ' : 'without BN';
+        console.log(`  ${arm}  test accuracy ${(100 * r.accuracy).toFixed(1)}%  (${(r.ms / 1000).toFixed(2)} s)`);
       }
       console.log('next: bnlab list (the experiments), bnlab run fig1 (the paper\'s Figure 1), npm start (all of them, with a report)');
     });

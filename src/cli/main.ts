@@ -2,6 +2,7 @@
 // The bnlab command: parses arguments and hands off to the library; one file per subcommand.
 import { Command, CommanderError } from 'commander';
 import { BnlabError } from '../tensor/errors.js';
+import { QueueError } from '../queue/connection.js';
 import { registerInfo } from './info.js';
 import { registerDemo } from './demo.js';
 import { registerDatasets } from './datasets.js';
@@ -37,6 +38,9 @@ try {
   } else if (err instanceof BnlabError) {
     console.error(`bnlab: ${err.message}`);
     process.exitCode = 2;
+    // A queue that failed for good (refused login, failed TLS check) can leave a Redis client's socket open that
+    // reports the same failure once more after its listeners are gone: exit now instead of crashing on it.
+    if (err instanceof QueueError) process.exit(2);
   } else {
     throw err;
   }

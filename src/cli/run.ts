@@ -4,7 +4,17 @@ import type { Command } from 'commander';
 import { EXPERIMENTS, EXPERIMENT_NAMES } from '../lab/registry.js';
 import { comparisonLine, multiplicityText } from '../lab/multiplicity.js';
 import { ConfigError, positiveIntFlag, resolveConfig, type ConfigOverrides, type PresetName } from '../lab/runner/config.js';
-import { checkDataAvailable, experimentByName, newRunDir, resumeRun, resumeStudy, runExperiment, runStudy, type RunOutcome, type RunnerOptions } from '../lab/runner/run.js';
+import {
+  checkDataAvailable,
+  experimentByName,
+  newRunDir,
+  resumeRun,
+  resumeStudy,
+  runExperiment,
+  runStudy,
+  type RunOutcome,
+  type RunnerOptions,
+} from '../lab/runner/run.js';
 import { createProgress, fmtDuration, type ProgressMode } from '../lab/runner/progress.js';
 import { seedsFlags } from '../lab/runner/seeds-auto.js';
 import { writeReport } from '../report/index.js';
@@ -65,7 +75,11 @@ function refuseChanges(f: RunFlags): void {
     f.tiny && '--tiny', f.quick && '--quick', f.full && '--full', f.set?.length && '--set', f.seeds && f.seeds !== 'auto' && '--seeds',
     f.steps && '--steps', f.dataset && '--dataset', f.data && '--data', f.only && '--only', f.out && '--out',
   ].filter(Boolean);
-  if (given.length) throw new ConfigError(`--resume continues a run with the config it was started with; ${given.join(', ')} cannot change it (start a new run instead)`);
+  if (given.length) {
+    throw new ConfigError(
+      `--resume continues a run with the config it was started with; ${given.join(', ')} cannot change it (start a new run instead)`,
+    );
+  }
 }
 
 /**
@@ -85,7 +99,9 @@ function runnerOptions(f: RunFlags): RunnerOptions {
   if (!PROGRESS_MODES.includes(mode)) throw new ConfigError(`--progress expects one of ${PROGRESS_MODES.join(', ')}, got '${f.progress}'`);
   const progress = createProgress(mode);
   // The queue URL may hold a password: parsed (and checked) first, and masked in the command kept in config.json and results.json.
-  if (f.queue && f.saveWeights) throw new ConfigError('--save-weights does not work with --queue (workers on other machines cannot write into this run directory)');
+  if (f.queue && f.saveWeights) {
+    throw new ConfigError('--save-weights does not work with --queue (workers on other machines cannot write into this run directory)');
+  }
   const pool = f.queue ? queuePool({ target: parseQueueUrl(f.queue), progress }) : undefined;
   return {
     jobs: positiveIntFlag('--jobs', f.jobs),
@@ -100,7 +116,10 @@ function runnerOptions(f: RunFlags): RunnerOptions {
 
 function printRun(o: RunOutcome): void {
   const ms = o.results.trials.reduce((a, t) => a + t.durationMs, 0);
-  console.log(`\n${o.experiment}: ${o.results.trials.length} trials (${o.ran} run now${o.resumed ? `, ${o.resumed} from the journal` : ''}; ${fmtDuration(ms / 1000)} of trial time) -> ${o.dir}`);
+  const resumed = o.resumed ? `, ${o.resumed} from the journal` : '';
+  console.log(
+    `\n${o.experiment}: ${o.results.trials.length} trials (${o.ran} run now${resumed}; ${fmtDuration(ms / 1000)} of trial time) -> ${o.dir}`,
+  );
   console.log(`  ${multiplicityText(o.results.multiplicity)}`);
   for (const f of o.results.findings) {
     console.log(`  [${f.verdict}] ${f.text}`);
@@ -139,7 +158,10 @@ function addRunOptions(cmd: Command): Command {
     .option('--out <dir>', 'output directory (default runs/<name>-<time>)')
     .option('--resume <dir>', 'continue a killed run from its journal, without repeating finished trials')
     .option('--no-report', 'skip writing the report')
-    .option('--save-weights', "keep each trial's final model as trials/<trial>/model.safetensors + model.json (fig1, lr, regularization, cnn, residual, placement)")
+    .option(
+      '--save-weights',
+      "keep each trial's final model as trials/<trial>/model.safetensors + model.json (fig1, lr, regularization, cnn, residual, placement)",
+    )
     .option('--progress <mode>', 'auto (bar on a terminal, lines otherwise), bar, plain or silent')
     .option('--queue <url>', 'run the trials on `bnlab worker`s through Redis: redis://[user:password@]host[:port][/db] or rediss://');
 }

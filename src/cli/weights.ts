@@ -20,8 +20,15 @@ function bnLines(b: BnSummary): string[] {
     `    running mean ${rng(b.mean)}, running var ${rng(b.variance)}, gamma ${rng(b.gamma)}, beta ${rng(b.beta)}`,
     `    largest eval gain |gamma|/sqrt(var+eps) = ${num(b.maxGain)} (eps ${num(b.eps)})`,
   ];
-  if (b.gammaNearZero.length) out.push(`    warning: ${b.gammaNearZero.length} channel(s) with |gamma| < ${GAMMA_NEAR_ZERO} (output is beta alone): ${list(b.gammaNearZero)}`);
-  if (b.varNearZero.length) out.push(`    warning: ${b.varNearZero.length} channel(s) with running var < ${VAR_NEAR_ZERO}: eval divides by sqrt(var+eps), an input off the running mean blows up: ${list(b.varNearZero)}`);
+  if (b.gammaNearZero.length) {
+    out.push(`    warning: ${b.gammaNearZero.length} channel(s) with |gamma| < ${GAMMA_NEAR_ZERO} (output is beta alone): ${list(b.gammaNearZero)}`);
+  }
+  if (b.varNearZero.length) {
+    out.push(
+      `    warning: ${b.varNearZero.length} channel(s) with running var < ${VAR_NEAR_ZERO}: ` +
+        `eval divides by sqrt(var+eps), an input off the running mean blows up: ${list(b.varNearZero)}`,
+    );
+  }
   return out;
 }
 
@@ -31,8 +38,13 @@ export function formatInspection(r: Inspection): string {
   for (const [k, v] of Object.entries(r.info)) lines.push(`  ${k}: ${v}`);
   const w = Math.max(6, ...r.tensors.map((t) => t.name.length));
   lines.push('', `${'tensor'.padEnd(w)}  dtype  ${'shape'.padEnd(12)}  min .. max (mean)`);
-  for (const t of r.tensors) lines.push(`${t.name.padEnd(w)}  ${t.dtype.padEnd(5)}  ${fmtShape(t.shape).padEnd(12)}  ${num(t.min)} .. ${num(t.max)} (${num(t.mean)})`);
-  lines.push('', r.bn.length ? `BatchNorm layers (${r.bn.length}):` : 'no BatchNorm layers (no running_mean / running_var, no BatchNormalization node)');
+  for (const t of r.tensors) {
+    lines.push(`${t.name.padEnd(w)}  ${t.dtype.padEnd(5)}  ${fmtShape(t.shape).padEnd(12)}  ${num(t.min)} .. ${num(t.max)} (${num(t.mean)})`);
+  }
+  lines.push(
+    '',
+    r.bn.length ? `BatchNorm layers (${r.bn.length}):` : 'no BatchNorm layers (no running_mean / running_var, no BatchNormalization node)',
+  );
   for (const b of r.bn) lines.push(...bnLines(b));
   return lines.join('\n');
 }
@@ -68,7 +80,8 @@ export function registerExport(program: Command): void {
       const { model, info } = loadTrialModel(dir);
       const opset = positiveIntFlag('--opset', f.opset);
       const n = saveOnnx(model, f.onnx, { inputShape: [1, ...info.inputShape], foldBn: f.foldBn ?? false, opset });
-      console.log(`${f.onnx}: ${n} bytes, input [N, ${info.inputShape.join(', ')}]${f.foldBn ? ', BatchNorm folded' : ''} (${info.experiment} ${info.trial})`);
+      const folded = f.foldBn ? ', BatchNorm folded' : '';
+      console.log(`${f.onnx}: ${n} bytes, input [N, ${info.inputShape.join(', ')}]${folded} (${info.experiment} ${info.trial})`);
     });
 }
 
@@ -80,7 +93,10 @@ export function registerEval(program: Command): void {
     .option('--dataset <name>', 'dataset to evaluate on (default: the one the trial trained on)')
     .option('--data <dir>', 'directory with MNIST-format IDX files')
     .option('--batch-size <n>', 'batch size of the train-mode pass (batch statistics)', '60')
-    .description('evaluate saved weights on the test split in eval mode (running statistics) and with BatchNorm in train mode (batch statistics), and print the gap')
+    .description(
+      'evaluate saved weights on the test split in eval mode (running statistics) and with BatchNorm in train mode (batch statistics), ' +
+        'and print the gap',
+    )
     .action((dir: string, f: { dataset?: string; data?: string; batchSize: string }) => {
       const { model, info } = loadTrialModel(dir);
       const ds = trialDataset(dir, info, { dataset: f.dataset, dataDir: f.data });
@@ -88,7 +104,10 @@ export function registerEval(program: Command): void {
       const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
       console.log(`${info.experiment} ${info.trial} on ${ds.name} test (${ds.test.n} samples)`);
       console.log(`  eval mode  (running statistics):          accuracy ${pct(ev.accuracy)}, loss ${num(ev.loss)}`);
-      console.log(`  train mode (batch statistics, batch ${B}): accuracy ${pct(tr.accuracy)}, loss ${num(tr.loss)} (${Math.floor(ds.test.n / B)} whole batches; dropout off)`);
+      console.log(
+        `  train mode (batch statistics, batch ${B}): accuracy ${pct(tr.accuracy)}, loss ${num(tr.loss)} ` +
+          `(${Math.floor(ds.test.n / B)} whole batches; dropout off)`,
+      );
       console.log(`  gap (train - eval): accuracy ${((tr.accuracy - ev.accuracy) * 100).toFixed(2)} points, loss ${num(tr.loss - ev.loss)}`);
     });
 }

@@ -35,6 +35,10 @@ export function registerWorker(program: Command): void {
         let signals = 0;
         const onSignal = (sig: string) => {
           signals++;
+          if (signals > 2) {
+            console.error(`${handle.name}: ${sig} again: exiting now (running trials go back to the queue when their lock expires)`);
+            process.exit(130);
+          }
           const mode = signals === 1 ? 'finish' : 'release';
           console.error(mode === 'finish'
             ? `${handle.name}: ${sig}: finishing the running trial(s), then stopping (again to hand them back to the queue now)`
@@ -53,5 +57,7 @@ export function registerWorker(program: Command): void {
       });
       if (fatal) throw fatal;
       console.error(`${handle.name}: stopped`);
+      // The trial threads are stopped; what may remain is a Redis client still retrying an unreachable server.
+      process.exit(0);
     });
 }

@@ -1,4 +1,4 @@
-// Two-arm comparisons for findings: difference of means with its 95% CI (paired by seed or Welch), effect size, p-values, TOST equivalence, seeds to resolve, and the one verdict rule.
+// Two-arm comparisons for findings: mean difference with its 95% CI (paired or Welch), effect size, p, TOST, seeds to resolve, the verdict rule.
 import { tCdf, tQuantile } from './stats.js';
 
 /** Significance level of every test in the lab (two-sided 5%, i.e. the 95% intervals the report draws). */
@@ -184,7 +184,9 @@ export function seedsToResolve(c: Pick<Comparison, 'diff' | 'margin' | 'method'>
  */
 export function compare(label: string, a: Sample, b: Sample, opts: CompareOptions = {}): Comparison {
   const margin = opts.margin ?? null;
-  if (margin !== null && !(margin > 0 && Number.isFinite(margin))) throw new CompareError(`${label}: an equivalence margin must be a positive number, got ${String(margin)}`);
+  if (margin !== null && !(margin > 0 && Number.isFinite(margin))) {
+    throw new CompareError(`${label}: an equivalence margin must be a positive number, got ${String(margin)}`);
+  }
   const va = finite(a);
   const vb = finite(b);
   const ma = va.length ? meanSd(va) : { mean: NaN, sd: NaN };
@@ -201,7 +203,15 @@ export function compare(label: string, a: Sample, b: Sample, opts: CompareOption
     const df = (qa + qb) ** 2 / (qa ** 2 / (va.length - 1) + qb ** 2 / (vb.length - 1));
     const pooled = Math.sqrt((ma.sd ** 2 + mb.sd ** 2) / 2);
     // Two constant arms have se = 0 and df = 0/0: any df then gives the same (degenerate) answer.
-    s = { method: 'welch', n: Math.min(va.length, vb.length), diff: ma.mean - mb.mean, se, df: se === 0 ? Math.max(1, va.length + vb.length - 2) : df, effect: (ma.mean - mb.mean) / pooled, sd: pooled };
+    s = {
+      method: 'welch',
+      n: Math.min(va.length, vb.length),
+      diff: ma.mean - mb.mean,
+      se,
+      df: se === 0 ? Math.max(1, va.length + vb.length - 2) : df,
+      effect: (ma.mean - mb.mean) / pooled,
+      sd: pooled,
+    };
   }
   const ok = s.n >= 2 && Number.isFinite(s.se);
   const half = ok ? tQuantile(1 - ALPHA / 2, s.df) * s.se : NaN;

@@ -1,4 +1,4 @@
-// Which trial groups (arm and grid params) a run's findings rest on, found by dropping one trial at a time: generic, so --seeds auto needs no code per experiment.
+// Which trial groups (arm, grid params) the findings rest on, by dropping one trial at a time: generic, so --seeds auto needs no code per experiment.
 import type { Comparison } from './compare.js';
 import type { Finding, Trial } from './results.js';
 import { findingKeys } from './sequential.js';

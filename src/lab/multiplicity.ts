@@ -118,7 +118,13 @@ export function adjustFindings(
     }
   }
   const comparisons = findings.reduce((a, f) => a + (f.comparisons ?? []).filter((c) => Number.isFinite(c.p)).length, 0);
-  const multiplicity: Multiplicity = { method: 'benjamini-hochberg', tests: slots.length, comparisons, family, ...(level.sequential ? { alpha, sequential: level.sequential } : {}) };
+  const multiplicity: Multiplicity = {
+    method: 'benjamini-hochberg',
+    tests: slots.length,
+    comparisons,
+    family,
+    ...(level.sequential ? { alpha, sequential: level.sequential } : {}),
+  };
   return { findings: findings.map((f) => restate(f, slots.length, levelNote(multiplicity))), multiplicity };
 }
 
@@ -153,7 +159,9 @@ export function fmtDiff(c: Comparison): string {
 
 /** One line for a terminal: difference, CI, adjusted p (and the seeds that would resolve it when unresolved). */
 export function comparisonLine(c: Comparison): string {
-  const adj = c.outcome === 'equivalent' || c.outcomeAdj === 'equivalent' ? `equivalence ${fmtP(c.pEquivAdj ?? c.pEquiv)} adjusted` : `${fmtP(c.pAdj ?? c.p)} adjusted`;
+  const adj = c.outcome === 'equivalent' || c.outcomeAdj === 'equivalent'
+    ? `equivalence ${fmtP(c.pEquivAdj ?? c.pEquiv)} adjusted`
+    : `${fmtP(c.pAdj ?? c.p)} adjusted`;
   const need = (c.outcomeAdj ?? c.outcome) === 'unresolved' && c.seedsNeeded !== null ? `; ~${c.seedsNeeded} seeds would resolve it` : '';
   return `${c.label}: ${fmtDiff(c)} (${c.method}, n = ${c.n}; ${adj}${need})`;
 }
@@ -168,14 +176,18 @@ function usedText(f: Finding): string {
 
 /** The findings table of a run: one row per comparison (header and formatted cells, for HTML and Markdown). */
 export function findingsTable(findings: readonly Finding[]): { header: string[]; rows: string[][] } {
-  const header = ['finding', 'comparison (a - b)', 'test', 'n', 'difference [95% CI]', 'effect size', 'p', 'adjusted p', 'outcome', 'verdict', 'seeds used', 'seeds to resolve'];
+  const header = [
+    'finding', 'comparison (a - b)', 'test', 'n', 'difference [95% CI]', 'effect size',
+    'p', 'adjusted p', 'outcome', 'verdict', 'seeds used', 'seeds to resolve',
+  ];
   const rows: string[][] = [];
   for (const f of findings) {
     for (const c of f.comparisons ?? []) {
       const bare = (p: number | null | undefined) => fmtP(p).replace('p = ', '').replace('p ', '');
       const equiv = c.pEquiv !== null ? `; equivalence within ±${fmt3(c.margin ?? NaN)}: ${bare(c.pEquivAdj ?? c.pEquiv)}` : '';
       rows.push([
-        f.id, c.label, c.method === 'paired' ? 'paired t' : 'Welch t', String(c.n), fmtDiff(c), `${c.method === 'paired' ? 'd_z' : 'd'} ${fmt3(c.effect)}`,
+        f.id, c.label, c.method === 'paired' ? 'paired t' : 'Welch t', String(c.n), fmtDiff(c),
+        `${c.method === 'paired' ? 'd_z' : 'd'} ${fmt3(c.effect)}`,
         bare(c.p), `${bare(c.pAdj)}${equiv}`,
         c.outcomeAdj ?? c.outcome, f.verdict, usedText(f), c.seedsNeeded === null ? '' : String(c.seedsNeeded),
       ]);
@@ -187,7 +199,9 @@ export function findingsTable(findings: readonly Finding[]): { header: string[];
 /** "12 comparisons (14 tests), p-values adjusted by Benjamini-Hochberg across the study" (and the look rule under --seeds auto). */
 export function multiplicityText(m: Multiplicity | undefined): string {
   if (!m) return 'p-values not adjusted (results written before corrections)';
-  const base = `${m.comparisons} comparison${m.comparisons === 1 ? '' : 's'} (${m.tests} tests), p-values adjusted by Benjamini-Hochberg (false discovery rate 5%) across the ${m.family}`;
+  const base =
+    `${m.comparisons} comparison${m.comparisons === 1 ? '' : 's'} (${m.tests} tests), ` +
+    `p-values adjusted by Benjamini-Hochberg (false discovery rate 5%) across the ${m.family}`;
   return m.sequential ? `${base}; ${sequentialText(m.sequential)}` : base;
 }
 
@@ -198,7 +212,8 @@ export function sequentialText(s: SequentialInfo): string {
   const looks = s.looks.map((l) => `${l.seeds} (level ${fmt3(l.alpha)})`).join(', ');
   const taken = s.look + 1 < s.looks.length ? `; stopped after look ${s.look + 1} of ${s.looks.length}` : '';
   return (
-    `seeds added automatically (--seeds auto, at most ${s.maxSeeds} per arm) to the trials of unresolved findings only, at looks of ${looks} seeds${taken}. ` +
+    `seeds added automatically (--seeds auto, at most ${s.maxSeeds} per arm) to the trials of unresolved findings only, ` +
+    `at looks of ${looks} seeds${taken}. ` +
     'Adding seeds until a test passes would inflate false positives, so the 5% budget is split over the looks in proportion to the seeds ' +
     'each adds (Bonferroni over looks: the chance of a false verdict at any look is at most the sum of the shares, 5%); at each look the ' +
     'Benjamini-Hochberg adjusted p-values are compared with that look\'s level, and a finding keeps the verdict of the first look that resolves it'

@@ -69,7 +69,9 @@ export interface ModeGap {
  * statistics, so that pass runs on a copy: the model stays as loaded.
  */
 export function evalBothModes(model: Module, ds: Dataset, batchSize = 60): ModeGap {
-  if (!Number.isInteger(batchSize) || batchSize < 2) throw new ConfigError(`batch size must be an integer >= 2 (train-mode BN needs more than one value per channel), got ${batchSize}`);
+  if (!Number.isInteger(batchSize) || batchSize < 2) {
+    throw new ConfigError(`batch size must be an integer >= 2 (train-mode BN needs more than one value per channel), got ${batchSize}`);
+  }
   const ev = evaluate(model, ds.test, ds.inputShape, { mode: 'eval' });
   const limit = Math.floor(ds.test.n / batchSize) * batchSize;
   const tr = evaluate(new BatchStatsOnly(deepCopyModule(model)), ds.test, ds.inputShape, { mode: 'train', chunk: batchSize, limit });

@@ -49,12 +49,15 @@ export function loadTrialModel(dir: string): { model: Module; info: SavedModelIn
     info = JSON.parse(readFileSync(path, 'utf8')) as SavedModelInfo;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'not found (was the run made with --save-weights? trial folders are <run>/trials/<trial>/)' : `cannot be read (${(e as Error).message})`;
+    const why = code === 'ENOENT'
+      ? 'not found (was the run made with --save-weights? trial folders are <run>/trials/<trial>/)'
+      : `cannot be read (${(e as Error).message})`;
     throw new WeightsFileError(path, why);
   }
   if (info?.format !== 'bnlab-model/1' || !KINDS.includes(info.kind) || !Array.isArray(info.inputShape)) {
     const want = `format 'bnlab-model/1' and kind ${KINDS.map((k) => `'${k}'`).join(', ')}`;
-    throw new WeightsFileError(path, `is not a bnlab model description (expected ${want}, got ${JSON.stringify(info?.format)} / ${JSON.stringify(info?.kind)})`);
+    const got = `${JSON.stringify(info?.format)} / ${JSON.stringify(info?.kind)}`;
+    throw new WeightsFileError(path, `is not a bnlab model description (expected ${want}, got ${got})`);
   }
   const model = buildSaved(info, path);
   loadWeights(model, join(dir, MODEL_WEIGHTS));
@@ -65,7 +68,8 @@ export function loadTrialModel(dir: string): { model: Module; info: SavedModelIn
 function buildSaved(arch: SavedArch, path: string): Module {
   const bad = (problems: { field: string; reason: string }[]) => {
     if (problems.length === 0) return;
-    throw new WeightsFileError(path, `describes a ${arch.kind} that cannot be built (${problems.map((p) => `spec.${p.field}: ${p.reason}`).join('; ')})`);
+    const why = problems.map((p) => `spec.${p.field}: ${p.reason}`).join('; ');
+    throw new WeightsFileError(path, `describes a ${arch.kind} that cannot be built (${why})`);
   };
   switch (arch.kind) {
     case 'mlp':

@@ -71,7 +71,10 @@ export function bandOf(curves: readonly [number, number][][]): { x: number; mean
  * replacement drawn by a seeded generator (mulberry32), so the same values and seed always give the same interval.
  * For statistics that are not means (medians, percentile ranges), where no t interval applies. NaN for no values.
  */
-export function bootstrapCI(values: readonly (number | null | undefined)[], opts: { stat?: (v: Float64Array) => number; reps?: number; seed?: number } = {}): { estimate: number; lo: number; hi: number; n: number } {
+export function bootstrapCI(
+  values: readonly (number | null | undefined)[],
+  opts: { stat?: (v: Float64Array) => number; reps?: number; seed?: number } = {},
+): { estimate: number; lo: number; hi: number; n: number } {
   const v = Float64Array.from(values.filter((x): x is number => typeof x === 'number' && Number.isFinite(x)));
   const stat = opts.stat ?? ((x: Float64Array) => percentile(x, 50));
   if (v.length === 0) return { estimate: NaN, lo: NaN, hi: NaN, n: 0 };

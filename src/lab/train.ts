@@ -57,7 +57,12 @@ export interface TrainResult {
  * Accuracy and mean cross-entropy of `model` on the first `limit` samples of a split, in eval mode,
  * in chunks of `chunk`. Restores the model's mode afterwards.
  */
-export function evaluate(model: Module, split: Split, sampleShape: readonly number[], opts: { limit?: number; chunk?: number; mode?: 'eval' | 'train' } = {}): { accuracy: number; loss: number } {
+export function evaluate(
+  model: Module,
+  split: Split,
+  sampleShape: readonly number[],
+  opts: { limit?: number; chunk?: number; mode?: 'eval' | 'train' } = {},
+): { accuracy: number; loss: number } {
   const n = Math.min(split.n, opts.limit ?? split.n);
   const chunk = opts.chunk ?? 1000;
   const f = sampleShape.reduce((a, b) => a * b, 1);

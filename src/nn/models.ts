@@ -165,13 +165,12 @@ export class ResNet extends Module implements FoldsOwnBatchNorm {
     const n = (spec.depth - 2) / 6;
     this.blocks = [];
     let inPlanes = widths[0];
+    const block = { norm: bn ? ('bn' as const) : ('none' as const), rng, skipInit: spec.norm === 'skipinit', zeroInitLastBn: spec.norm === 'bn-zero-gamma' };
     widths.forEach((planes, s) => {
       const stage: BasicBlock[] = [];
       for (let i = 0; i < n; i++) {
-        stage.push(new BasicBlock(inPlanes, planes, {
-          stride: s > 0 && i === 0 ? 2 : 1, norm: bn ? 'bn' : 'none', rng,
-          skipInit: spec.norm === 'skipinit', zeroInitLastBn: spec.norm === 'bn-zero-gamma',
-        }));
+        // The first block of every stage after the first halves the image (stride 2) and widens the channels.
+        stage.push(new BasicBlock(inPlanes, planes, { ...block, stride: s > 0 && i === 0 ? 2 : 1 }));
         inPlanes = planes;
       }
       this.registerModule(`layer${s + 1}`, new Sequential(...stage));

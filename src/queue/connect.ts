@@ -34,7 +34,29 @@ export function isAuthError(e: Error): boolean {
   return /WRONGPASS|NOAUTH|invalid password|invalid username-password/i.test(e.message);
 }
 
-/** The error that ends a command whose login Redis refused (password scrubbed). */
-export function loginError(target: QueueTarget, e: Error): QueueError {
-  return new QueueError(`${target.shown}: Redis refused the login (${redactSecrets(e.message, [target.secret])}); check the password in --queue`);
+/** Node's codes for TLS failures that no reconnect can fix: a certificate not trusted, expired or for another host, or TLS to a plain port. */
+const TLS_FATAL = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'CERT_REVOKED', 'ERR_TLS_CERT_ALTNAME_INVALID',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+]);
+
+/** True for a TLS failure that waiting would not fix (see TLS_FATAL). */
+export function isTlsError(e: Error): boolean {
+  return TLS_FATAL.has(String((e as NodeJS.ErrnoException).code ?? ''));
+}
+
+/** Connection errors that end a command at once instead of being retried: a refused login or a failed TLS check. */
+export function isFatalConnectionError(e: Error): boolean {
+  return isAuthError(e) || isTlsError(e);
+}
+
+/** The error that ends a command on a fatal connection error (password scrubbed), saying what to fix. */
+export function fatalConnectionError(target: QueueTarget, e: Error): QueueError {
+  const why = redactSecrets(e.message, [target.secret]);
+  if (isTlsError(e)) {
+    return new QueueError(`${target.shown}: the TLS connection failed: ${why}. If the server's certificate comes from a private ` +
+      'certificate authority, point NODE_EXTRA_CA_CERTS at its PEM file; check the host name and that the port speaks TLS');
+  }
+  return new QueueError(`${target.shown}: Redis refused the login (${why}); check the password in --queue`);
 }

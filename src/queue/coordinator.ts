@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import type { ExternalPool } from '../lab/runner/run.js';
 import type { Task, TaskEvents } from '../lab/runner/pool.js';
 import type { ProgressSink } from '../lab/runner/progress.js';
-import { bullConnection, connectionErrorLogger, isAuthError, loginError } from './connect.js';
+import { bullConnection, connectionErrorLogger, isFatalConnectionError, fatalConnectionError } from './connect.js';
 import { QueueError, redactSecrets, type QueueTarget } from './connection.js';
 import { JOB_NAME, QUEUE_NAME, checkResult, trialJobData, trialJobId } from './job.js';
 
@@ -63,15 +63,15 @@ class QueueSession {
   private firstSweep = true;
   private fatal: QueueError | null = null;
   private rejectFatal: (e: Error) => void = () => undefined;
-  // Rejects when Redis refuses the login: commands then wait forever, so every await on Redis races this.
+  // Rejects on a fatal connection error (refused login, failed TLS check): commands then wait forever, so every await on Redis races this.
   private readonly fatalP = new Promise<never>((_, reject) => (this.rejectFatal = reject));
 
   constructor(private readonly o: CoordinatorOptions, private readonly tally: WorkerTally, tasks: Task[], private readonly ev: TaskEvents) {
     this.log = (line) => o.progress.log(redactSecrets(line, [o.target.secret]));
     const logError = connectionErrorLogger(o.target, this.log);
     this.onError = (e) => {
-      if (isAuthError(e)) {
-        this.fatal ??= loginError(o.target, e);
+      if (isFatalConnectionError(e)) {
+        this.fatal ??= fatalConnectionError(o.target, e);
         this.rejectFatal(this.fatal);
         this.wake();
       } else logError(e);

@@ -2,7 +2,7 @@
 import { hostname } from 'node:os';
 import { Job, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import { backendInfo } from '../kernels/select.js';
-import { bullConnection, connectionErrorLogger, isAuthError, loginError } from './connect.js';
+import { bullConnection, connectionErrorLogger, isFatalConnectionError, fatalConnectionError } from './connect.js';
 import type { QueueTarget } from './connection.js';
 import { JobRejected, QUEUE_NAME, acceptJob, type TrialJobResult } from './job.js';
 import { TrialThread } from './trial-thread.js';
@@ -52,6 +52,9 @@ function takeSlot(slots: Slot[], job: Job, token?: string): Slot {
   return slot;
 }
 
+/** How long stopping waits for Redis to acknowledge the close before dropping the connection. */
+const CLOSE_WAIT_MS = 5000;
+
 /** Starts a worker on the queue; it runs until stopped. */
 export function startQueueWorker(o: QueueWorkerOptions): QueueWorkerHandle {
   const log = o.log ?? ((line: string) => console.error(line));
@@ -73,18 +76,32 @@ export function startQueueWorker(o: QueueWorkerOptions): QueueWorkerHandle {
   let onFatal: (e: Error) => void = () => undefined;
   const fatal = new Promise<Error>((resolve) => (onFatal = resolve));
   worker.on('error', (e) => {
-    if (!isAuthError(e)) return logError(e);
-    void stop('release').finally(() => onFatal(loginError(o.target, e)));
+    if (!isFatalConnectionError(e)) return logError(e);
+    void stop('release').finally(() => onFatal(fatalConnectionError(o.target, e)));
   });
   log(`${name}: waiting for trials on ${o.target.shown} (${o.jobs} at once, backend ${backend}, lock ${lockMs} ms)`);
+  // An unreachable Redis never acknowledges a close: wait a few seconds for it, then drop the connection.
+  const closeWithin = async (closing: Promise<void>) => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), CLOSE_WAIT_MS)));
+    const how = await Promise.race([closing.then(() => 'closed' as const), late]);
+    clearTimeout(timer);
+    if (how === 'late') {
+      // disconnect() itself waits on a client that keeps reconnecting: start it, do not wait for it.
+      log(`${name}: Redis did not answer within ${CLOSE_WAIT_MS / 1000} s; disconnecting`);
+      void worker.disconnect().catch(() => undefined);
+    }
+  };
   const stop = async (mode: 'finish' | 'release') => {
     if (mode === 'release') {
       releasing = true;
       await Promise.all(slots.filter((s) => s.job).map((s) => s.job!.moveToWait(s.token).catch(() => undefined)));
       await Promise.all(slots.map((s) => s.thread.stop()));
-      await worker.close(true);
+      await closeWithin(worker.close(true));
     } else {
-      await worker.close();
+      // With a trial running, close() waits for it (that is the point of 'finish'); idle, it should be quick.
+      const closing = worker.close();
+      await (slots.some((s) => s.job) ? closing : closeWithin(closing));
       await Promise.all(slots.map((s) => s.thread.stop()));
     }
   };

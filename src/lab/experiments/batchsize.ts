@@ -57,10 +57,22 @@ const schema = z
   .strict()
   .superRefine((c, ctx) => {
     const bad = c.hidden.filter((h) => h % c.groups !== 0);
-    if (c.arms.includes('group') && bad.length) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['groups'], message: `groups (${c.groups}) must divide every hidden width (not ${bad.join(', ')})` });
+    if (c.arms.includes('group') && bad.length) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['groups'],
+        message: `groups (${c.groups}) must divide every hidden width (not ${bad.join(', ')})`,
+      });
+    }
     // A last virtual batch of one sample has no batch statistics (BN rejects it).
     const lone = c.batchSizes.filter((b) => b > c.virtualBatchSize && b % c.virtualBatchSize === 1);
-    if (c.arms.includes('ghost') && lone.length) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['batchSizes'], message: `batch size ${lone.join(', ')} leaves a virtual batch of one sample with virtualBatchSize ${c.virtualBatchSize}` });
+    if (c.arms.includes('ghost') && lone.length) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['batchSizes'],
+        message: `batch size ${lone.join(', ')} leaves a virtual batch of one sample with virtualBatchSize ${c.virtualBatchSize}`,
+      });
+    }
   });
 
 /** Config of the `batchsize` experiment. */
@@ -78,9 +90,18 @@ const common = {
 };
 
 const presets: { tiny: BatchsizeConfig; quick: BatchsizeConfig; full: BatchsizeConfig } = {
-  tiny: { dataset: 'mnist-10k', seeds: 2, ...common, batchSizes: [2, 32], examples: 64, lr: 0.5, refBatch: 32, hidden: [16], evalPoints: 2, evalSamples: 200 },
-  quick: { dataset: 'mnist-10k', seeds: 3, ...common, batchSizes: [2, 8, 32, 128], examples: 8192, lr: 0.5, refBatch: 32, hidden: [100, 100], evalPoints: 4, evalSamples: 1000 },
-  full: { dataset: 'mnist-10k', seeds: 5, ...common, batchSizes: [2, 4, 8, 16, 32, 64, 128, 256], examples: 40000, lr: 0.5, refBatch: 32, hidden: [100, 100, 100], evalPoints: 10, evalSamples: 2000 },
+  tiny: {
+    dataset: 'mnist-10k', seeds: 2, ...common, batchSizes: [2, 32], examples: 64,
+    lr: 0.5, refBatch: 32, hidden: [16], evalPoints: 2, evalSamples: 200,
+  },
+  quick: {
+    dataset: 'mnist-10k', seeds: 3, ...common, batchSizes: [2, 8, 32, 128], examples: 8192,
+    lr: 0.5, refBatch: 32, hidden: [100, 100], evalPoints: 4, evalSamples: 1000,
+  },
+  full: {
+    dataset: 'mnist-10k', seeds: 5, ...common, batchSizes: [2, 4, 8, 16, 32, 64, 128, 256],
+    examples: 40000, lr: 0.5, refBatch: 32, hidden: [100, 100, 100], evalPoints: 10, evalSamples: 2000,
+  },
 };
 
 /** Learning rate of a batch size under the config's scaling rule. */
@@ -182,10 +203,17 @@ function findSmallBatchPenalty(trials: readonly Trial[], config: BatchsizeConfig
   const small = Math.min(...config.batchSizes);
   const ref = normalBatch(config);
   const other = independentArm(config);
-  if (!config.arms.includes('bn') || other === null || small === ref) return inconclusive('small-batch-penalty', claim, 'Not measured: needs the bn arm, group or layer, and at least two batch sizes.');
+  if (!config.arms.includes('bn') || other === null || small === ref) {
+    return inconclusive('small-batch-penalty', claim, 'Not measured: needs the bn arm, group or layer, and at least two batch sizes.');
+  }
   // Difference in differences per seed: BN's drop from the normal to the smallest batch minus the batch-independent
   // norm's drop. More steps at small batches (equal examples) help both, so only BN's extra drop is BN's doing.
-  const cells = [at(trials, 'bn', ref), at(trials, 'bn', small), at(trials, other, ref), at(trials, other, small)].map((ts) => bySeed(ts, 'finalTestAccuracy'));
+  const cells = [
+    at(trials, 'bn', ref),
+    at(trials, 'bn', small),
+    at(trials, other, ref),
+    at(trials, other, small),
+  ].map((ts) => bySeed(ts, 'finalTestAccuracy'));
   const did = new Map<number, number>();
   for (const [s, a] of cells[0]) {
     const b = cells[1].get(s);
@@ -210,7 +238,9 @@ function findSmallBatchPenalty(trials: readonly Trial[], config: BatchsizeConfig
   return {
     id: 'small-batch-penalty',
     claim,
-    text: `At equal examples seen (${config.examples.toLocaleString('en-US')}), BN scored ${pct(bnSmall)} at batch ${small} vs ${pct(bnRef)} at batch ${ref}; ${armName[other]} ${pct(oSmall)} vs ${pct(oRef)}. BN's extra drop: ${points(ci)} (${seeds(ci.n)}).${tail[verdict]}`,
+    text:
+      `At equal examples seen (${config.examples.toLocaleString('en-US')}), BN scored ${pct(bnSmall)} at batch ${small} vs ${pct(bnRef)} at batch ` +
+      `${ref}; ${armName[other]} ${pct(oSmall)} vs ${pct(oRef)}. BN's extra drop: ${points(ci)} (${seeds(ci.n)}).${tail[verdict]}`,
     verdict,
     values: {
       small,
@@ -234,8 +264,20 @@ function findGroupNorm(trials: readonly Trial[], config: BatchsizeConfig): Findi
   const ref = normalBatch(config);
   const other = independentArm(config);
   if (!config.arms.includes('bn') || other === null) return inconclusive('group-vs-bn', claim, 'Not measured: needs the bn arm and group or layer.');
-  const ps = paired(at(trials, other, small), at(trials, 'bn', small), 'finalTestAccuracy', undefined, { label: `accuracy at batch ${small}, ${armName[other]} - BN` });
-  const pr = paired(at(trials, other, ref), at(trials, 'bn', ref), 'finalTestAccuracy', undefined, { label: `accuracy at batch ${ref}, ${armName[other]} - BN` });
+  const ps = paired(
+    at(trials, other, small),
+    at(trials, 'bn', small),
+    'finalTestAccuracy',
+    undefined,
+    { label: `accuracy at batch ${small}, ${armName[other]} - BN` },
+  );
+  const pr = paired(
+    at(trials, other, ref),
+    at(trials, 'bn', ref),
+    'finalTestAccuracy',
+    undefined,
+    { label: `accuracy at batch ${ref}, ${armName[other]} - BN` },
+  );
   const a = sgn(ps); // +1: the batch-independent norm wins at the small batch
   const b = sgn(pr); // 0: comparable at the normal batch (or BN ahead: -1)
   let verdict: Verdict;
@@ -243,7 +285,9 @@ function findGroupNorm(trials: readonly Trial[], config: BatchsizeConfig): Findi
   else if (a < 0) verdict = 'contradicted';
   else if (a === 0 && b === 0) verdict = 'inconclusive';
   else verdict = 'mixed';
-  const layer = other === 'group' && config.arms.includes('layer') ? ` (LayerNorm ${pct(accOf(trials, 'layer', small))} at batch ${small}, ${pct(accOf(trials, 'layer', ref))} at ${ref})` : '';
+  const layer = other === 'group' && config.arms.includes('layer')
+    ? ` (LayerNorm ${pct(accOf(trials, 'layer', small))} at batch ${small}, ${pct(accOf(trials, 'layer', ref))} at ${ref})`
+    : '';
   return {
     id: 'group-vs-bn',
     claim,
@@ -258,15 +302,25 @@ function findGroupNorm(trials: readonly Trial[], config: BatchsizeConfig): Findi
 function findRenorm(trials: readonly Trial[], config: BatchsizeConfig): Finding {
   const claim = 'Batch Renorm recovers accuracy BN loses at small batches (Ioffe 2017)';
   const small = Math.min(...config.batchSizes);
-  if (!config.arms.includes('bn') || !config.arms.includes('renorm')) return inconclusive('renorm-small-batch', claim, 'Not measured: needs the bn and renorm arms.');
-  const p = paired(at(trials, 'renorm', small), at(trials, 'bn', small), 'finalTestAccuracy', undefined, { label: `accuracy at batch ${small}, Batch Renorm - BN` });
+  if (!config.arms.includes('bn') || !config.arms.includes('renorm')) {
+    return inconclusive('renorm-small-batch', claim, 'Not measured: needs the bn and renorm arms.');
+  }
+  const p = paired(
+    at(trials, 'renorm', small),
+    at(trials, 'bn', small),
+    'finalTestAccuracy',
+    undefined,
+    { label: `accuracy at batch ${small}, Batch Renorm - BN` },
+  );
   const s = sgn(p);
   const verdict: Verdict = s > 0 ? 'supported' : s < 0 ? 'contradicted' : 'inconclusive';
   const r = config.renorm;
   return {
     id: 'renorm-small-batch',
     claim,
-    text: `At batch ${small}, Batch Renorm (rMax 1 -> ${r.rMax}, dMax 0 -> ${r.dMax} between ${Math.round(r.warmup * 100)}% and ${Math.round(r.rampEnd * 100)}% of training) scored ${pct(p.a)} vs BN ${pct(p.b)} (${points(p.diff)}, ${seeds(p.diff.n)}).`,
+    text:
+      `At batch ${small}, Batch Renorm (rMax 1 -> ${r.rMax}, dMax 0 -> ${r.dMax} between ${Math.round(r.warmup * 100)}% and ` +
+      `${Math.round(r.rampEnd * 100)}% of training) scored ${pct(p.a)} vs BN ${pct(p.b)} (${points(p.diff)}, ${seeds(p.diff.n)}).`,
     verdict,
     values: { small, ...pairedValues('accuracy', p, ['renorm', 'bn']) },
     comparisons: [p.cmp],
@@ -276,15 +330,28 @@ function findRenorm(trials: readonly Trial[], config: BatchsizeConfig): Finding 
 function findGhost(trials: readonly Trial[], config: BatchsizeConfig): Finding {
   const claim = 'Ghost BN (statistics over small virtual batches) generalizes better than full-batch BN at large batches (Hoffer et al. 2017)';
   const large = Math.max(...config.batchSizes);
-  if (!config.arms.includes('bn') || !config.arms.includes('ghost')) return inconclusive('ghost-large-batch', claim, 'Not measured: needs the bn and ghost arms.');
-  if (large <= config.virtualBatchSize) return inconclusive('ghost-large-batch', claim, `Not measured: Ghost BN differs from BN only for batches above its virtual batch size ${config.virtualBatchSize}, and the largest batch is ${large}.`);
-  const p = paired(at(trials, 'ghost', large), at(trials, 'bn', large), 'finalTestAccuracy', undefined, { label: `accuracy at batch ${large}, Ghost BN - BN` });
+  if (!config.arms.includes('bn') || !config.arms.includes('ghost')) {
+    return inconclusive('ghost-large-batch', claim, 'Not measured: needs the bn and ghost arms.');
+  }
+  if (large <= config.virtualBatchSize) {
+    return inconclusive('ghost-large-batch', claim, 'Not measured: Ghost BN differs from BN only for batches above its virtual batch size ' +
+      `${config.virtualBatchSize}, and the largest batch is ${large}.`);
+  }
+  const p = paired(
+    at(trials, 'ghost', large),
+    at(trials, 'bn', large),
+    'finalTestAccuracy',
+    undefined,
+    { label: `accuracy at batch ${large}, Ghost BN - BN` },
+  );
   const s = sgn(p);
   const verdict: Verdict = s > 0 ? 'supported' : s < 0 ? 'contradicted' : 'inconclusive';
   return {
     id: 'ghost-large-batch',
     claim,
-    text: `At batch ${large}, Ghost BN with virtual batches of ${config.virtualBatchSize} scored ${pct(p.a)} vs BN ${pct(p.b)} (${points(p.diff)}, ${seeds(p.diff.n)}); Ghost BN runs only for batches above ${config.virtualBatchSize}.`,
+    text:
+      `At batch ${large}, Ghost BN with virtual batches of ${config.virtualBatchSize} scored ${pct(p.a)} vs BN ${pct(p.b)} ` +
+      `(${points(p.diff)}, ${seeds(p.diff.n)}); Ghost BN runs only for batches above ${config.virtualBatchSize}.`,
     verdict,
     values: { large, virtualBatchSize: config.virtualBatchSize, ...pairedValues('accuracy', p, ['ghost', 'bn']) },
     comparisons: [p.cmp],
@@ -306,9 +373,17 @@ function findings(trials: Trial[], config: BatchsizeConfig): Finding[] {
 export const batchsize: Experiment<BatchsizeConfig> = {
   name: 'batchsize',
   title: 'Batch size: BN vs Batch Renorm, Ghost BN, GroupNorm and LayerNorm',
-  claim: 'BN normalizes with mini-batch statistics, which estimate the population statistics well for mini-batches of reasonable size (Ioffe & Szegedy 2015, Sec. 3).',
+  claim:
+    'BN normalizes with mini-batch statistics, which estimate the population statistics well for mini-batches of reasonable size ' +
+    '(Ioffe & Szegedy 2015, Sec. 3).',
   context:
-    "Small batches make BN's statistics noisy: Wu & He (2018) report ResNet-50 ImageNet error 34.7% with BN vs 24.1% with GroupNorm at 2 images per GPU, and comparable results at normal batch sizes; Batch Renorm (Ioffe 2017) corrects the batch statistics towards the running ones and helps small and non-i.i.d. batches; Ghost BN (Hoffer et al. 2017) takes statistics over virtual sub-batches of a large batch. Here every batch size sees the same number of training examples (equal epochs, so small batches take more steps), with the learning rate scaled from refBatch by the lrScaling rule; Ghost BN runs only for batches larger than its virtual batch size (at or below it, it is BN); Batch Renorm starts as BN and relaxes rMax/dMax linearly within each trial's own steps; accuracy is measured in inference mode.",
+    "Small batches make BN's statistics noisy: Wu & He (2018) report ResNet-50 ImageNet error 34.7% with BN vs 24.1% with GroupNorm at 2 images " +
+    "per GPU, and comparable results at normal batch sizes; Batch Renorm (Ioffe 2017) corrects the batch statistics towards the running ones and " +
+    "helps small and non-i.i.d. batches; Ghost BN (Hoffer et al. 2017) takes statistics over virtual sub-batches of a large batch. " +
+    "Here every batch size sees the same number of training examples (equal epochs, so small batches take more steps), " +
+    "with the learning rate scaled from refBatch by the lrScaling rule; Ghost BN runs only for batches larger than its virtual batch size " +
+    "(at or below it, it is BN); Batch Renorm starts as BN and relaxes rMax/dMax linearly within each trial's own steps; " +
+    "accuracy is measured in inference mode.",
   schema,
   presets,
   trials,

@@ -18,7 +18,9 @@ const schema = z
   .object({
     ...baseFields,
     /** Numbers of hidden layers (each Linear -> [BN] -> activation); the output Linear comes on top. */
-    depths: z.array(z.number().int('depths must be integers').min(2, 'depths must be at least 2 (the gradient ratio compares the first and last hidden layer)')).min(1),
+    depths: z.array(
+      z.number().int('depths must be integers').min(2, 'depths must be at least 2 (the gradient ratio compares the first and last hidden layer)'),
+    ).min(1),
     activations: z.array(fields.activation).min(1, 'activations needs at least one of sigmoid, tanh, relu'),
     /** Hidden width of every layer. */
     width: fields.width,
@@ -119,7 +121,8 @@ function ratioOf(gradNorm: number[], hidden: number): number | null {
 
 const layerCurve = (v: number[]): Series => finitePoints(v.map((y, i) => [i + 1, y]));
 
-const cellOf = (trials: readonly Trial[], arm: string, depth: number, a: string) => trials.filter((t) => t.arm === arm && t.params.depth === depth && t.params.activation === a);
+const cellOf = (trials: readonly Trial[], arm: string, depth: number, a: string) =>
+  trials.filter((t) => t.arm === arm && t.params.depth === depth && t.params.activation === a);
 
 function dims(trials: readonly Trial[]): { depths: number[]; acts: string[] } {
   return {
@@ -160,15 +163,28 @@ function findExplosion(trials: readonly Trial[]): Finding {
     // Yang et al.: with BN the ratio grows with depth (exponentially) and exceeds the plain net's at depth.
     // Evidence against: with BN it significantly shrinks with depth, or stays significantly below the plain net's.
     const m = 'log10GradRatioInit';
-    const cg = paired(cellOf(trials, 'bn', hi, a), cellOf(trials, 'bn', lo, a), m, undefined, { label: `${a}: log10 gradient ratio with BN, depth ${hi} - ${lo}` }).cmp;
-    const cab = paired(cellOf(trials, 'bn', hi, a), cellOf(trials, 'plain', hi, a), m, undefined, { label: `${a}: log10 gradient ratio at depth ${hi}, BN - plain` }).cmp;
+    const cg = paired(
+      cellOf(trials, 'bn', hi, a),
+      cellOf(trials, 'bn', lo, a),
+      m,
+      undefined,
+      { label: `${a}: log10 gradient ratio with BN, depth ${hi} - ${lo}` },
+    ).cmp;
+    const cab = paired(
+      cellOf(trials, 'bn', hi, a),
+      cellOf(trials, 'plain', hi, a),
+      m,
+      undefined,
+      { label: `${a}: log10 gradient ratio at depth ${hi}, BN - plain` },
+    ).cmp;
     comparisons.push(cg, cab);
     const g = depths.length > 1 && cg.outcome === 'higher';
     const ab = cab.outcome === 'higher';
     if (g) grows++;
     if (ab) above++;
     if ((depths.length > 1 && cg.outcome === 'lower') || cab.outcome === 'lower') against++;
-    parts.push(`${a}: ${pow10(bLo.mean)} at depth ${lo} -> ${pow10(bHi.mean)} (± ${bHi.half.toFixed(1)} in log10) at depth ${hi} with BN, ${pow10(pLo.mean)} -> ${pow10(pHi.mean)} without`);
+    parts.push(`${a}: ${pow10(bLo.mean)} at depth ${lo} -> ${pow10(bHi.mean)} (± ${bHi.half.toFixed(1)} in log10) at depth ${hi} with BN, ` +
+      `${pow10(pLo.mean)} -> ${pow10(pHi.mean)} without`);
   }
   let verdict: Verdict;
   if (n === 0) verdict = 'inconclusive';
@@ -180,7 +196,10 @@ function findExplosion(trials: readonly Trial[]): Finding {
   return {
     id: 'bn-gradient-explosion-at-init',
     claim: 'At initialization, BN itself causes gradient explosion with depth in plain deep nets (Yang et al. 2019)',
-    text: `Ratio of the first to the last hidden layer's weight-gradient norm at init: ${parts.join('; ')} (${seedsText(seeds)}). With BN the ratio grew significantly with depth for ${grows} of ${n} activations and exceeded the plain net's at depth ${hi} for ${above} of ${n}; it shrank with depth or stayed below the plain net's for ${against} of ${n}.`,
+    text:
+      `Ratio of the first to the last hidden layer's weight-gradient norm at init: ${parts.join('; ')} (${seedsText(seeds)}). ` +
+      `With BN the ratio grew significantly with depth for ${grows} of ${n} activations and exceeded the plain net's at depth ${hi} for ${above} ` +
+      `of ${n}; it shrank with depth or stayed below the plain net's for ${against} of ${n}.`,
     verdict,
     values: { ...values, activationsGrowing: grows, activationsAbovePlain: above, activationsAgainst: against },
     comparisons,
@@ -205,12 +224,19 @@ function findTrainable(trials: readonly Trial[]): Finding {
   const b = ok('bn');
   const p = ok('plain');
   const total = b.cells.length + b.failed.length;
-  const verdict: Verdict = total === 0 ? 'inconclusive' : b.cells.length > p.cells.length ? 'supported' : b.cells.length < p.cells.length ? 'contradicted' : b.failed.length === 0 ? 'inconclusive' : 'contradicted';
+  const verdict: Verdict =
+    total === 0 ? 'inconclusive'
+    : b.cells.length > p.cells.length ? 'supported'
+    : b.cells.length < p.cells.length ? 'contradicted'
+    : b.failed.length === 0 ? 'inconclusive'
+    : 'contradicted';
   const list = (f: string[]) => (f.length === 0 ? 'none failed' : `failed: ${f.join(', ')}`);
   return {
     id: 'depth-trainability',
     claim: 'BN lets deep networks, and saturating activations, train',
-    text: `Every seed trained (test accuracy above twice chance) in ${b.cells.length} of ${total} depth x activation cells with BN (${list(b.failed)}) vs ${p.cells.length} without (${list(p.failed)}).`,
+    text:
+      `Every seed trained (test accuracy above twice chance) in ${b.cells.length} of ${total} depth x activation cells with BN ` +
+      `(${list(b.failed)}) vs ${p.cells.length} without (${list(p.failed)}).`,
     verdict,
     values: { cells: total, trainedBn: b.cells.length, trainedPlain: p.cells.length },
   };
@@ -234,7 +260,13 @@ function findAccuracyVsDepth(trials: readonly Trial[]): Finding {
     const pHi = acc('plain', hi);
     if (bLo.n === 0 || bHi.n === 0) continue;
     n++;
-    const drop = paired(cellOf(trials, 'bn', hi, a), cellOf(trials, 'bn', lo, a), 'finalTestAccuracy', undefined, { label: `${a}: accuracy with BN, depth ${hi} - ${lo}` }).cmp;
+    const drop = paired(
+      cellOf(trials, 'bn', hi, a),
+      cellOf(trials, 'bn', lo, a),
+      'finalTestAccuracy',
+      undefined,
+      { label: `${a}: accuracy with BN, depth ${hi} - ${lo}` },
+    ).cmp;
     comparisons.push({ ...drop, decides: drop.outcome === 'lower' });
     if (drop.outcome === 'lower') bnDrops++;
     // Not a significant drop, but the mean fell by more than the margin: too noisy to say accuracy held.
@@ -246,11 +278,17 @@ function findAccuracyVsDepth(trials: readonly Trial[]): Finding {
     parts.push(`${a}: ${fmtPct(bLo)} -> ${fmtPct(bHi)} with BN, ${fmtPct(pLo)} -> ${fmtPct(pHi)} without`);
   }
   // Yang et al. predict that deep plain BN nets get harder to train; BN's own claim predicts no loss with depth.
-  const verdict: Verdict = n === 0 || depths.length < 2 ? 'inconclusive' : bnDrops === n ? 'contradicted' : bnDrops > 0 ? 'mixed' : unclear > 0 ? 'inconclusive' : 'supported';
+  const verdict: Verdict =
+    n === 0 || depths.length < 2 ? 'inconclusive'
+    : bnDrops === n ? 'contradicted'
+    : bnDrops > 0 ? 'mixed'
+    : unclear > 0 ? 'inconclusive'
+    : 'supported';
   return {
     id: 'accuracy-vs-depth',
     claim: 'With BN, test accuracy holds up as plain nets get deeper',
-    text: `Final test accuracy from depth ${lo} to ${hi}: ${parts.join('; ')}. With BN accuracy fell significantly for ${bnDrops} of ${n} activations.`,
+    text:
+      `Final test accuracy from depth ${lo} to ${hi}: ${parts.join('; ')}. With BN accuracy fell significantly for ${bnDrops} of ${n} activations.`,
     verdict,
     values: { ...values, activationsDropping: bnDrops, activationsUnclear: unclear },
     comparisons,
@@ -261,14 +299,26 @@ function findAccuracyVsDepth(trials: readonly Trial[]): Finding {
 export const depth: Experiment<DepthConfig> = {
   name: 'depth',
   title: 'Depth: per-layer gradient norms and activation statistics of deep plain nets, with and without BN',
-  claim: 'BN keeps activations and gradients well scaled through many layers, so deep networks, including ones with saturating nonlinearities, train.',
+  claim:
+    'BN keeps activations and gradients well scaled through many layers, so deep networks, including ones with saturating nonlinearities, train.',
   context:
-    'Yang et al. 2019 (mean-field theory): at initialization BN itself causes gradient explosion with depth in plain (no skip) deep networks: the gradient norm grows geometrically toward the input, whatever the activation, which makes very deep BN nets without skip connections hard to train.',
+    'Yang et al. 2019 (mean-field theory): at initialization BN itself causes gradient explosion with depth in plain ' +
+    '(no skip) deep networks: the gradient norm grows geometrically toward the input, whatever the activation, ' +
+    'which makes very deep BN nets without skip connections hard to train.',
   schema,
   presets: {
-    tiny: { dataset: 'mnist-10k', seeds: 2, depths: [2, 4], activations: ['tanh', 'relu'], width: 16, init: 'auto', steps: 20, batchSize: 32, lr: 0.05, momentum: 0, evalEvery: 10, evalSamples: 200, probeBatch: 64 },
-    quick: { dataset: 'mnist-10k', seeds: 3, depths: [10, 20, 50], activations: ['sigmoid', 'tanh', 'relu'], width: 32, init: 'auto', steps: 120, batchSize: 60, lr: 0.05, momentum: 0.9, evalEvery: 40, evalSamples: 500, probeBatch: 200 },
-    full: { dataset: 'mnist-10k', seeds: 5, depths: [5, 10, 20, 50, 100], activations: ['sigmoid', 'tanh', 'relu'], width: 100, init: 'auto', steps: 3000, batchSize: 60, lr: 0.05, momentum: 0.9, evalEvery: 100, evalSamples: 2000, probeBatch: 500 },
+    tiny: {
+      dataset: 'mnist-10k', seeds: 2, depths: [2, 4], activations: ['tanh', 'relu'], width: 16, init: 'auto',
+      steps: 20, batchSize: 32, lr: 0.05, momentum: 0, evalEvery: 10, evalSamples: 200, probeBatch: 64,
+    },
+    quick: {
+      dataset: 'mnist-10k', seeds: 3, depths: [10, 20, 50], activations: ['sigmoid', 'tanh', 'relu'], width: 32,
+      init: 'auto', steps: 120, batchSize: 60, lr: 0.05, momentum: 0.9, evalEvery: 40, evalSamples: 500, probeBatch: 200,
+    },
+    full: {
+      dataset: 'mnist-10k', seeds: 5, depths: [5, 10, 20, 50, 100], activations: ['sigmoid', 'tanh', 'relu'], width: 100,
+      init: 'auto', steps: 3000, batchSize: 60, lr: 0.05, momentum: 0.9, evalEvery: 100, evalSamples: 2000, probeBatch: 500,
+    },
   },
   trials(config: DepthConfig): TrialSpec[] {
     const out: TrialSpec[] = [];
@@ -289,7 +339,14 @@ export const depth: Experiment<DepthConfig> = {
     const layers = spec.params.depth as number;
     const activation = spec.params.activation as ActivationName;
     const built = buildMlp(
-      { inputs: inputSize(data), hidden: new Array<number>(layers).fill(config.width), classes: data.classes.length, activation, norm: spec.arm === 'bn' ? 'bn' : 'none', init: initFor(config.init, activation) },
+      {
+        inputs: inputSize(data),
+        hidden: new Array<number>(layers).fill(config.width),
+        classes: data.classes.length,
+        activation,
+        norm: spec.arm === 'bn' ? 'bn' : 'none',
+        init: initFor(config.init, activation),
+      },
       spec.seed,
     );
     const probe = probeBatchOf(data, config.probeBatch);

@@ -322,7 +322,11 @@ function runTrial(spec: TrialSpec, config: IcsConfig, ctx: TrialContext): TrialO
       if (step === 1 || step % config.probeEvery === 0) probes.run(step, x, y);
     },
   });
-  const curves: Record<string, Series> = { testAccuracy: r.curves.testAccuracy, testLoss: r.curves.testLoss.filter(([, v]) => finite(v)), trainLoss: r.curves.trainLoss };
+  const curves: Record<string, Series> = {
+    testAccuracy: r.curves.testAccuracy,
+    testLoss: r.curves.testLoss.filter(([, v]) => finite(v)),
+    trainLoss: r.curves.trainLoss,
+  };
   probes.drift.mean.forEach((c, k) => (curves[`meanDriftL${k + 1}`] = c));
   probes.drift.std.forEach((c, k) => (curves[`stdDriftL${k + 1}`] = c));
   // Layer numbers count Linear layers from 1; ICS starts at layer 2 (layer 1 has no earlier layer).
@@ -356,7 +360,13 @@ function runTrial(spec: TrialSpec, config: IcsConfig, ctx: TrialContext): TrialO
   };
 }
 
-const missing = (id: string, claim: string, need: string): Finding => ({ id, claim, text: `Not measured: this finding needs the arms ${need} with at least one trial each.`, verdict: 'inconclusive', values: {} });
+const missing = (id: string, claim: string, need: string): Finding => ({
+  id,
+  claim,
+  text: `Not measured: this finding needs the arms ${need} with at least one trial each.`,
+  verdict: 'inconclusive',
+  values: {},
+});
 
 /** Verdict of "arm a lowers metric m relative to b" from the sign of the paired difference. */
 const lowers = (p: Paired): -1 | 0 | 1 => sgn(p);
@@ -385,7 +395,9 @@ function findDrift(trials: readonly Trial[]): Finding {
   return {
     id: 'input-drift',
     claim,
-    text: `Between probes, the per-unit mean of the hidden pre-activations on a fixed batch moved by ${num(m.a)} with BN vs ${num(m.b)} without, the per-unit std by ${num(s.a)} vs ${num(s.b)} (${seeds(m.diff.n)}).${tail[verdict]}`,
+    text:
+      `Between probes, the per-unit mean of the hidden pre-activations on a fixed batch moved by ${num(m.a)} with BN vs ${num(m.b)} without, ` +
+      `the per-unit std by ${num(s.a)} vs ${num(s.b)} (${seeds(m.diff.n)}).${tail[verdict]}`,
     verdict,
     values: { ...pairedValues('meanDrift', m, ['bn', 'plain']), ...pairedValues('stdDrift', s, ['bn', 'plain']) },
     comparisons: [m.cmp, s.cmp],
@@ -393,7 +405,8 @@ function findDrift(trials: readonly Trial[]): Finding {
 }
 
 function findNoisy(trials: readonly Trial[]): Finding {
-  const claim = "BN helps because it stabilizes layer-input distributions, so a BN net with unstable layer inputs (noise after BN, new every step) should lose BN's benefit";
+  const claim = "BN helps because it stabilizes layer-input distributions, so a BN net with unstable layer inputs " +
+    "(noise after BN, new every step) should lose BN's benefit";
   const bn = select(trials, 'bn');
   const noisy = select(trials, 'noisy-bn');
   const plain = select(trials, 'plain');
@@ -412,7 +425,8 @@ function findNoisy(trials: readonly Trial[]): Finding {
     tail = ' The noise did not make layer inputs measurably less stable than with BN, so the ablation tests nothing.';
   } else if (!worseThanBn) {
     verdict = 'contradicted';
-    tail = ' Layer inputs were far less stable, yet accuracy was not measurably below BN: stability is not what BN buys here (as Santurkar et al. report).';
+    tail = ' Layer inputs were far less stable, yet accuracy was not measurably below BN: stability is not what BN buys ' +
+      'here (as Santurkar et al. report).';
   } else if (betterThanPlain) {
     verdict = 'mixed';
     tail = ' The noise cost accuracy, but the noisy BN net still beat the plain net.';
@@ -424,7 +438,10 @@ function findNoisy(trials: readonly Trial[]): Finding {
   return {
     id: 'noisy-bn',
     claim,
-    text: `With noise after BN the layer-input mean drifted ${num(drift.a)} per probe vs ${num(drift.b)} with BN alone; test accuracy ${pct(acc.a)} vs ${pct(acc.b)} (${points(acc.diff)}${plainText}; ${seeds(acc.diff.n)}), final training loss ${num(loss.a)} vs ${num(loss.b)}.${tail}`,
+    text:
+      `With noise after BN the layer-input mean drifted ${num(drift.a)} per probe vs ${num(drift.b)} with BN alone; ` +
+      `test accuracy ${pct(acc.a)} vs ${pct(acc.b)} (${points(acc.diff)}${plainText}; ` +
+      `${seeds(acc.diff.n)}), final training loss ${num(loss.a)} vs ${num(loss.b)}.${tail}`,
     verdict,
     values: {
       ...pairedValues('meanDrift', drift, ['noisy-bn', 'bn']),
@@ -438,7 +455,8 @@ function findNoisy(trials: readonly Trial[]): Finding {
 }
 
 function findGradientIcs(trials: readonly Trial[]): Finding {
-  const claim = "BN reduces internal covariate shift measured as Santurkar et al. do: a layer's gradient changes less when the earlier layers take their step";
+  const claim =
+    "BN reduces internal covariate shift measured as Santurkar et al. do: a layer's gradient changes less when the earlier layers take their step";
   const bn = select(trials, 'bn');
   const plain = select(trials, 'plain');
   if (!bn.length || !plain.length) return missing('gradient-ics', claim, 'bn and plain');
@@ -453,14 +471,18 @@ function findGradientIcs(trials: readonly Trial[]): Finding {
   const tail: Record<Verdict, string> = {
     supported: ' By both measures BN reduces ICS here.',
     contradicted: ' By this measure BN does not reduce ICS: similar or worse, as Santurkar et al. report.',
-    mixed: more > 0 ? ' Cosine and distance point different ways.' : ' One measure shows less ICS with BN, the other no difference within the 95% CI.',
+    mixed: more > 0
+      ? ' Cosine and distance point different ways.'
+      : ' One measure shows less ICS with BN, the other no difference within the 95% CI.',
     inconclusive: ' Neither difference is outside the 95% CI: BN shows similar ICS, not less.',
     equivalent: '',
   };
   return {
     id: 'gradient-ics',
     claim,
-    text: `After the earlier layers' SGD step, a layer's weight gradient kept cosine ${num(cos.a)} with its value before with BN vs ${num(cos.b)} without; ||G - G'|| was ${num(l2.a)} vs ${num(l2.b)} (${seeds(cos.diff.n)}).${tail[verdict]}`,
+    text:
+      `After the earlier layers' SGD step, a layer's weight gradient kept cosine ${num(cos.a)} with its value before with BN vs ${num(cos.b)} ` +
+      `without; ||G - G'|| was ${num(l2.a)} vs ${num(l2.b)} (${seeds(cos.diff.n)}).${tail[verdict]}`,
     verdict,
     values: { ...pairedValues('icsCosine', cos, ['bn', 'plain']), ...pairedValues('icsL2', l2, ['bn', 'plain']) },
     comparisons: [cos.cmp, l2.cmp],
@@ -492,7 +514,9 @@ function findSmoothness(trials: readonly Trial[], config: IcsConfig): Finding {
   return {
     id: 'smoothness',
     claim,
-    text: `Moving along -grad by step sizes ${etas}, the loss varied over a range of ${num(lr.a)} with BN vs ${num(lr.b)} without, and the gradient changed by up to ${num(gc.a)} vs ${num(gc.b)} (L2; ${seeds(lr.diff.n)}).${tail[verdict]}`,
+    text:
+      `Moving along -grad by step sizes ${etas}, the loss varied over a range of ${num(lr.a)} with BN vs ${num(lr.b)} without, ` +
+      `and the gradient changed by up to ${num(gc.a)} vs ${num(gc.b)} (L2; ${seeds(lr.diff.n)}).${tail[verdict]}`,
     verdict,
     values: { ...pairedValues('lossRange', lr, ['bn', 'plain']), ...pairedValues('gradChange', gc, ['bn', 'plain']) },
     comparisons: [lr.cmp, gc.cmp],
@@ -514,9 +538,17 @@ function findings(trials: Trial[], config: IcsConfig): Finding[] {
 export const ics: Experiment<IcsConfig> = {
   name: 'ics',
   title: 'Internal covariate shift: input drift, gradient change, loss smoothness and noisy BN',
-  claim: 'BN works by reducing internal covariate shift: it keeps the distribution of each layer input fixed during training (Ioffe & Szegedy 2015, Sec. 2-3).',
+  claim:
+    'BN works by reducing internal covariate shift: it keeps the distribution of each layer input fixed during training ' +
+    '(Ioffe & Szegedy 2015, Sec. 2-3).',
   context:
-    "Santurkar et al. (2018) measure ICS as the change of a layer's gradient after the earlier layers update and find BN nets have similar or worse ICS; noise injected after BN (non-zero mean, non-unit variance, new every step) makes layer inputs unstable yet trains about as well as BN. What BN improves, they argue, is the smoothness of the loss landscape (loss and gradient Lipschitzness, 'gradient predictiveness'). Here: input drift = mean |change| of per-unit mean/std of each hidden pre-activation on a fixed probe batch (training mode) between probes; ICS = ||G - G'|| and cos(G, G') of each layer's weight gradient before/after the earlier layers' plain SGD step on the same batch (noisy BN keeps that step's noise); smoothness = loss range and largest gradient change along theta - eta*grad over a fixed set of step sizes.",
+    "Santurkar et al. (2018) measure ICS as the change of a layer's gradient after the earlier layers update and find BN nets have similar or " +
+    "worse ICS; noise injected after BN (non-zero mean, non-unit variance, new every step) makes layer inputs unstable yet trains about as well as " +
+    "BN. What BN improves, they argue, is the smoothness of the loss landscape (loss and gradient Lipschitzness, 'gradient predictiveness'). " +
+    "Here: input drift = mean |change| of per-unit mean/std of each hidden pre-activation on a fixed probe batch (training mode) between probes; " +
+    "ICS = ||G - G'|| and cos(G, G') of each layer's weight gradient before/after the earlier layers' plain SGD step on the same batch " +
+    "(noisy BN keeps that step's noise); smoothness = loss range and largest gradient change along theta - eta*grad " +
+    "over a fixed set of step sizes.",
   schema,
   presets,
   trials,

@@ -17,7 +17,10 @@ import type { Comparison } from '../compare.js';
 import { paired, pairedValues, pct, points, seeds, select, sgn, type Paired } from '../kit/paired.js';
 import { divergedFinding } from '../kit/diverged.js';
 
-const momentum = z.union([z.number().gt(0, 'momenta must be in (0, 1] or null (cumulative)').max(1, 'momenta must be in (0, 1] or null (cumulative)'), z.null()]);
+const momentum = z.union([
+  z.number().gt(0, 'momenta must be in (0, 1] or null (cumulative)').max(1, 'momenta must be in (0, 1] or null (cumulative)'),
+  z.null(),
+]);
 
 const schema = z
   .object({
@@ -127,7 +130,12 @@ export interface PopulationStats {
  * Sets each layer's runningMean to the mean and runningVar to the variance (divided by N: what training-mode BN
  * would compute with the whole split as one batch); returns them in forward order. Inputs (N, C) only.
  */
-export function setPopulationStats(model: Sequential, split: Split, sampleShape: readonly number[], opts: { limit?: number; chunk?: number } = {}): PopulationStats[] {
+export function setPopulationStats(
+  model: Sequential,
+  split: Split,
+  sampleShape: readonly number[],
+  opts: { limit?: number; chunk?: number } = {},
+): PopulationStats[] {
   const n = Math.min(split.n, opts.limit ?? split.n);
   const chunk = opts.chunk ?? 1000;
   const f = sampleShape.reduce((a, b) => a * b, 1);
@@ -199,7 +207,11 @@ export function biasedRunningVar(bn: BatchNormBase, batchSize: number): Float32A
 }
 
 /** How far running statistics are from population ones: mean |mu_r - mu_p| / sigma_p and mean |ln((var_r+eps)/(var_p+eps))|. */
-export function statError(bns: readonly BatchNormBase[], pop: readonly PopulationStats[], vars?: readonly Float32Array[]): { mean: number; logVar: number } {
+export function statError(
+  bns: readonly BatchNormBase[],
+  pop: readonly PopulationStats[],
+  vars?: readonly Float32Array[],
+): { mean: number; logVar: number } {
   let em = 0;
   let ev = 0;
   let n = 0;
@@ -221,16 +233,28 @@ const accKey = (b: number) => `accBatch${b}`;
 
 function trials(config: InferenceConfig): TrialSpec[] {
   const out: TrialSpec[] = [];
-  for (const m of config.momenta) for (let seed = 0; seed < config.seeds; seed++) out.push({ id: trialId('bn', seed, { momentum: m }), arm: 'bn', seed, params: { momentum: m } });
+  for (const m of config.momenta) {
+    for (let seed = 0; seed < config.seeds; seed++) out.push({ id: trialId('bn', seed, { momentum: m }), arm: 'bn', seed, params: { momentum: m } });
+  }
   return out;
 }
 
 function runTrial(spec: TrialSpec, config: InferenceConfig, ctx: TrialContext): TrialOutput {
   const data = ctx.dataset();
   const mom = spec.params.momentum;
-  if (mom !== null && typeof mom !== 'number') throw new ArgumentError(`inference: trial param momentum must be a number or null, got ${String(mom)}`);
+  if (mom !== null && typeof mom !== 'number') {
+    throw new ArgumentError(`inference: trial param momentum must be a number or null, got ${String(mom)}`);
+  }
   const built = buildMlp(
-    { inputs: inputSize(data), hidden: config.hidden, classes: data.classes.length, activation: config.activation, norm: 'bn', init: { kind: 'normal', std: config.initStd }, momentum: mom },
+    {
+      inputs: inputSize(data),
+      hidden: config.hidden,
+      classes: data.classes.length,
+      activation: config.activation,
+      norm: 'bn',
+      init: { kind: 'normal', std: config.initStd },
+      momentum: mom,
+    },
     spec.seed,
   );
   const { model } = built;
@@ -256,14 +280,29 @@ function runTrial(spec: TrialSpec, config: InferenceConfig, ctx: TrialContext): 
     ...trainOptionsOf(config, spec.seed, (d, t) => ctx.progress(d, t)),
     onEval: (step) => track(step),
   });
-  const curves: Record<string, Series> = { testAccuracy: r.curves.testAccuracy, trainLoss: r.curves.trainLoss, runningMeanError: meanErr, runningVarError: varErr };
+  const curves: Record<string, Series> = {
+    testAccuracy: r.curves.testAccuracy,
+    trainLoss: r.curves.trainLoss,
+    runningMeanError: meanErr,
+    runningVarError: varErr,
+  };
   if (r.diverged) {
-    const metrics: Record<string, number | null> = { accRunning: r.finalTestAccuracy, accRunningBiased: null, accPopulation: null, accBatchStats: null, trainEvalGap: null, meanError: null, varErrorUnbiased: null, varErrorBiased: null };
+    const metrics: Record<string, number | null> = {
+      accRunning: r.finalTestAccuracy,
+      accRunningBiased: null,
+      accPopulation: null,
+      accBatchStats: null,
+      trainEvalGap: null,
+      meanError: null,
+      varErrorUnbiased: null,
+      varErrorBiased: null,
+    };
     for (const b of config.evalBatchSizes) metrics[accKey(b)] = null;
     return { metrics, curves, diverged: true, divergedAt: r.divergedAt };
   }
   const test = data.test;
-  const acc = (opts: { mode?: 'eval' | 'train'; chunk?: number; limit?: number } = {}) => evaluate(model, test, shape, { limit: config.evalSamples, ...opts }).accuracy;
+  const acc = (opts: { mode?: 'eval' | 'train'; chunk?: number; limit?: number } = {}) =>
+    evaluate(model, test, shape, { limit: config.evalSamples, ...opts }).accuracy;
   const accRunning = acc();
   const biased = bns.map((b) => biasedRunningVar(b, config.batchSize));
   const accRunningBiased = withBuffersRestored(model, () => {
@@ -314,7 +353,13 @@ function defaultMomentum(config: InferenceConfig): number | null {
   return config.momenta.includes(0.1) ? 0.1 : config.momenta[0];
 }
 
-const none = (id: string, claim: string): Finding => ({ id, claim, text: 'Not measured: no trial of this momentum finished without diverging.', verdict: 'inconclusive', values: {} });
+const none = (id: string, claim: string): Finding => ({
+  id,
+  claim,
+  text: 'Not measured: no trial of this momentum finished without diverging.',
+  verdict: 'inconclusive',
+  values: {},
+});
 
 /**
  * Equivalence verdict: 'supported' when the 95% CI of the difference lies within +-margin (TOST), 'contradicted' when
@@ -343,7 +388,9 @@ function findPopulation(trials: readonly Trial[], config: InferenceConfig): Find
   return {
     id: 'running-vs-population',
     claim,
-    text: `With momentum ${momentumLabel(m)}, running averages gave ${pct(p.a)} test accuracy and exact population statistics of the final weights ${pct(p.b)} (${points(p.diff)}, ${seeds(p.diff.n)}).${tail[verdict]}`,
+    text:
+      `With momentum ${momentumLabel(m)}, running averages gave ${pct(p.a)} test accuracy and exact population statistics of the final weights ` +
+      `${pct(p.b)} (${points(p.diff)}, ${seeds(p.diff.n)}).${tail[verdict]}`,
     verdict,
     values: { momentum: momentumLabel(m), margin: config.margin, ...pairedValues('accuracy', p, ['running', 'population']) },
     comparisons: [p.cmp],
@@ -358,7 +405,13 @@ function findMomentum(trials: readonly Trial[], config: InferenceConfig): Findin
   const comparisons: Comparison[] = [];
   for (const m of config.momenta) {
     const ts = select(trials, 'bn', { momentum: m });
-    const p = paired(ts, ts, 'accRunning', 'accPopulation', { label: `accuracy, running - population, momentum ${momentumLabel(m)}`, margin: config.margin });
+    const p = paired(
+      ts,
+      ts,
+      'accRunning',
+      'accPopulation',
+      { label: `accuracy, running - population, momentum ${momentumLabel(m)}`, margin: config.margin },
+    );
     const err = paired(ts, ts, 'meanError');
     if (p.diff.n === 0) continue;
     comparisons.push(p.cmp);
@@ -379,7 +432,8 @@ function findMomentum(trials: readonly Trial[], config: InferenceConfig): Findin
     supported: ` Every momentum is within ${pt}.`,
     contradicted: ` Momentum ${groups.contradicted.join(', ')} differed from population statistics by more than ${pt}.`,
     mixed: '',
-    inconclusive: `${groups.supported.length ? ` Within ${pt}: ${groups.supported.join(', ')};` : ''} CI too wide to tell: ${groups.inconclusive.join(', ')}.`,
+    inconclusive:
+      `${groups.supported.length ? ` Within ${pt}: ${groups.supported.join(', ')};` : ''} CI too wide to tell: ${groups.inconclusive.join(', ')}.`,
   };
   return {
     id: 'momentum',
@@ -405,9 +459,17 @@ function findUnbiased(trials: readonly Trial[], config: InferenceConfig): Findin
   return {
     id: 'unbiased-variance',
     claim,
-    text: `At batch ${config.batchSize} (factor ${c.toFixed(3)}) and momentum ${momentumLabel(m)}, the running variance was off the population variance by ${err.a.mean.toFixed(4)} ± ${err.a.half.toFixed(4)} (mean |log ratio|) unbiased vs ${err.b.mean.toFixed(4)} ± ${err.b.half.toFixed(4)} biased; accuracy ${pct(acc.a)} vs ${pct(acc.b)} (${points(acc.diff)}, ${seeds(err.diff.n)}).`,
+    text:
+      `At batch ${config.batchSize} (factor ${c.toFixed(3)}) and momentum ${momentumLabel(m)}, the running variance was off the population ` +
+      `variance by ${err.a.mean.toFixed(4)} ± ${err.a.half.toFixed(4)} (mean |log ratio|) unbiased vs ${err.b.mean.toFixed(4)} ± ` +
+      `${err.b.half.toFixed(4)} biased; accuracy ${pct(acc.a)} vs ${pct(acc.b)} (${points(acc.diff)}, ${seeds(err.diff.n)}).`,
     verdict,
-    values: { batchSize: config.batchSize, momentum: momentumLabel(m), ...pairedValues('varError', err, ['unbiased', 'biased']), ...pairedValues('accuracy', acc, ['unbiased', 'biased']) },
+    values: {
+      batchSize: config.batchSize,
+      momentum: momentumLabel(m),
+      ...pairedValues('varError', err, ['unbiased', 'biased']),
+      ...pairedValues('accuracy', acc, ['unbiased', 'biased']),
+    },
     comparisons: [err.cmp],
   };
 }
@@ -421,12 +483,17 @@ function findEvalBatch(trials: readonly Trial[], config: InferenceConfig): Findi
   const p = paired(ts, ts, accKey(small), 'accRunning', { label: `accuracy, batch ${small} statistics - running`, margin: config.margin });
   if (p.diff.n === 0) return none('eval-batch', claim);
   const s = sgn(p);
-  const verdict: Verdict = s < 0 && Math.abs(p.diff.mean) > config.margin ? 'supported' : p.cmp.outcome === 'equivalent' || s > 0 ? 'contradicted' : 'inconclusive';
+  const verdict: Verdict =
+    s < 0 && Math.abs(p.diff.mean) > config.margin ? 'supported'
+    : p.cmp.outcome === 'equivalent' || s > 0 ? 'contradicted'
+    : 'inconclusive';
   const all = sizes.map((b) => `${b}: ${pct(paired(ts, ts, accKey(b)).a)}`).join(', ');
   return {
     id: 'eval-batch',
     claim,
-    text: `With batch statistics of test batches of ${all}, against ${pct(p.b)} with running averages (momentum ${momentumLabel(m)}); at batch ${small} that is ${points(p.diff)} (${seeds(p.diff.n)}).`,
+    text:
+      `With batch statistics of test batches of ${all}, against ${pct(p.b)} with running averages (momentum ${momentumLabel(m)}); ` +
+      `at batch ${small} that is ${points(p.diff)} (${seeds(p.diff.n)}).`,
     verdict,
     values: { smallestBatch: small, momentum: momentumLabel(m), ...pairedValues('accuracy', p, [`batch${small}`, 'running']) },
     comparisons: [p.cmp],
@@ -443,7 +510,9 @@ function findGap(trials: readonly Trial[], config: InferenceConfig): Finding {
   return {
     id: 'train-eval-gap',
     claim,
-    text: `On the test set in batches of ${config.batchSize} (the training batch size), training mode scored ${pct(p.a)} and inference mode ${pct(p.b)}: gap ${points(p.diff)} (momentum ${momentumLabel(m)}, ${seeds(p.diff.n)}).`,
+    text:
+      `On the test set in batches of ${config.batchSize} (the training batch size), training mode scored ${pct(p.a)} and inference mode ` +
+      `${pct(p.b)}: gap ${points(p.diff)} (momentum ${momentumLabel(m)}, ${seeds(p.diff.n)}).`,
     verdict,
     values: { momentum: momentumLabel(m), margin: config.margin, ...pairedValues('accuracy', p, ['trainMode', 'evalMode']) },
     comparisons: [p.cmp],
@@ -451,7 +520,13 @@ function findGap(trials: readonly Trial[], config: InferenceConfig): Finding {
 }
 
 function findings(trials: Trial[], config: InferenceConfig): Finding[] {
-  const out = [findPopulation(trials, config), findMomentum(trials, config), findUnbiased(trials, config), findEvalBatch(trials, config), findGap(trials, config)];
+  const out = [
+    findPopulation(trials, config),
+    findMomentum(trials, config),
+    findUnbiased(trials, config),
+    findEvalBatch(trials, config),
+    findGap(trials, config),
+  ];
   const div = divergedFinding(trials, {
     claim: 'Every run trains at this learning rate',
     which: (d) => `momenta ${[...new Set(d.map((t) => momentumLabel(t.params.momentum as number | null)))].join(', ')}`,
@@ -466,9 +541,18 @@ export const inference: Experiment<InferenceConfig> = {
   name: 'inference',
   title: 'BN at inference: running averages vs batch statistics vs population statistics',
   claim:
-    'At inference BN uses fixed population statistics, estimated by moving averages of the mini-batch means and unbiased variances, so the output depends on the input only (Ioffe & Szegedy 2015, Sec. 3.1, Algorithm 2).',
+    'At inference BN uses fixed population statistics, estimated by moving averages of the mini-batch means and unbiased variances, ' +
+    'so the output depends on the input only (Ioffe & Szegedy 2015, Sec. 3.1, Algorithm 2).',
   context:
-    'PyTorch keeps an exponential average with momentum 0.1 (weight of the new batch; None = cumulative) and the unbiased variance; Keras 0.99 (weight of the old value) and the biased variance. Using batch statistics at inference (a model left in training mode) makes predictions depend on the other samples of the batch, a common pain (pytorch#5406, pytorch#4741). Here a BN net is trained once per momentum and seed, then evaluated on the same test samples with: running averages (unbiased and biased variance), exact population statistics of the final weights over the whole training split (computed layer by layer in one pass), and batch statistics of test batches of several sizes (running statistics restored after each training-mode pass). Momentum changes only the running averages, never training (training-mode BN normalizes with batch statistics), so for one seed every momentum trains the same weights and the comparisons isolate the estimate.',
+    'PyTorch keeps an exponential average with momentum 0.1 (weight of the new batch; None = cumulative) and the unbiased variance; ' +
+    'Keras 0.99 (weight of the old value) and the biased variance. Using batch statistics at inference ' +
+    '(a model left in training mode) makes predictions depend on the other samples of the batch, a common pain (pytorch#5406, pytorch#4741). ' +
+    'Here a BN net is trained once per momentum and seed, then evaluated on the same test samples with: running averages ' +
+    '(unbiased and biased variance), exact population statistics of the final weights over the whole training split ' +
+    '(computed layer by layer in one pass), and batch statistics of test batches of several sizes ' +
+    '(running statistics restored after each training-mode pass). Momentum changes only the running averages, never training ' +
+    '(training-mode BN normalizes with batch statistics), so for one seed every momentum trains the same weights and the ' +
+    'comparisons isolate the estimate.',
   schema,
   presets,
   trials,

@@ -69,11 +69,16 @@ function findRobustness(trials: readonly Trial[]): Finding {
   if (bn > plain) verdict = 'supported';
   else if (bn < plain) verdict = 'contradicted';
   else verdict = bn === cells ? 'inconclusive' : 'contradicted';
-  const tail = verdict === 'inconclusive' ? ' Every cell trained in both arms: the grid is not hard enough to tell.' : verdict === 'contradicted' ? ' BN did not widen the range of inits that train here.' : '';
+  const tail =
+    verdict === 'inconclusive' ? ' Every cell trained in both arms: the grid is not hard enough to tell.'
+    : verdict === 'contradicted' ? ' BN did not widen the range of inits that train here.'
+    : '';
   return {
     id: 'init-robustness',
     claim: 'BN makes training resilient to the scale of the initial weights',
-    text: `Over ${labels.length} inits (${labels.join(', ')}) x ${acts.length} activations, every seed trained (accuracy above twice chance) in ${bn} of ${cells} cells with BN vs ${plain} without (${per.map((p) => `${p.a} ${p.bn} vs ${p.plain}`).join(', ')}).${tail}`,
+    text:
+      `Over ${labels.length} inits (${labels.join(', ')}) x ${acts.length} activations, every seed trained (accuracy above twice chance) ` +
+      `in ${bn} of ${cells} cells with BN vs ${plain} without (${per.map((p) => `${p.a} ${p.bn} vs ${p.plain}`).join(', ')}).${tail}`,
     verdict,
     values: { cells, trainedBn: bn, trainedPlain: plain, ...Object.fromEntries(per.flatMap((p) => [[`${p.a}Bn`, p.bn], [`${p.a}Plain`, p.plain]])) },
   };
@@ -101,18 +106,34 @@ function findWorstCase(trials: readonly Trial[]): Finding {
     values[`${a}WorstBn`] = round(b.lo.ci.mean);
     values[`${a}WorstPlain`] = round(p.lo.ci.mean);
     // The two worst cells compared seed by seed (the same seed draws both nets' batches).
-    const cmp = paired(cellOf(trials, 'bn', a, b.lo.l), cellOf(trials, 'plain', a, p.lo.l), 'finalTestAccuracy', undefined, { label: `${a}: worst BN cell (${b.lo.l}) - worst plain cell (${p.lo.l})` }).cmp;
+    const cmp = paired(
+      cellOf(trials, 'bn', a, b.lo.l),
+      cellOf(trials, 'plain', a, p.lo.l),
+      'finalTestAccuracy',
+      undefined,
+      { label: `${a}: worst BN cell (${b.lo.l}) - worst plain cell (${p.lo.l})` },
+    ).cmp;
     comparisons.push(cmp);
     if (cmp.outcome === 'higher') better++;
     else if (cmp.outcome === 'lower') worse++;
-    parts.push(`${a}: worst ${fmtPct(b.lo.ci)} (${b.lo.l}) with BN vs ${fmtPct(p.lo.ci)} (${p.lo.l}) without, best ${fmtPct(b.hi.ci)} vs ${fmtPct(p.hi.ci)}`);
+    parts.push(`${a}: worst ${fmtPct(b.lo.ci)} (${b.lo.l}) with BN vs ${fmtPct(p.lo.ci)} (${p.lo.l}) without, ` +
+      `best ${fmtPct(b.hi.ci)} vs ${fmtPct(p.hi.ci)}`);
   }
   const n = parts.length;
-  const verdict: Verdict = n === 0 ? 'inconclusive' : better === n ? 'supported' : worse === n ? 'contradicted' : better > 0 || worse > 0 ? 'mixed' : 'inconclusive';
+  const verdict: Verdict =
+    n === 0 ? 'inconclusive'
+    : better === n ? 'supported'
+    : worse === n ? 'contradicted'
+    : better > 0 || worse > 0 ? 'mixed'
+    : 'inconclusive';
   return {
     id: 'worst-init',
     claim: 'With BN, a badly scaled init costs less accuracy',
-    text: n === 0 ? 'No N(0, std^2) cells to compare.' : `Across the std grid, ${parts.join('; ')}. BN's worst cell was significantly better in ${better} and worse in ${worse} of ${n} activations.`,
+    text:
+      n === 0
+        ? 'No N(0, std^2) cells to compare.'
+        : `Across the std grid, ${parts.join('; ')}. ` +
+          `BN's worst cell was significantly better in ${better} and worse in ${worse} of ${n} activations.`,
     verdict,
     values: { ...values, activationsBetter: better, activationsWorse: worse },
     comparisons,
@@ -131,7 +152,13 @@ function findBnWorse(trials: readonly Trial[], seeds: number): Finding {
       const p = metricCI(cellOf(trials, 'plain', a, l), 'finalTestAccuracy');
       if (b.n === 0 || p.n === 0) continue;
       cells++;
-      const cmp = paired(cellOf(trials, 'bn', a, l), cellOf(trials, 'plain', a, l), 'finalTestAccuracy', undefined, { label: `${l} with ${a}, BN - plain` }).cmp;
+      const cmp = paired(
+        cellOf(trials, 'bn', a, l),
+        cellOf(trials, 'plain', a, l),
+        'finalTestAccuracy',
+        undefined,
+        { label: `${l} with ${a}, BN - plain` },
+      ).cmp;
       // 'Never worse' rests on no cell being worse, which a correction cannot undo; only a worse cell decides.
       comparisons.push({ ...cmp, decides: cmp.outcome === 'lower' });
       if (cmp.outcome === 'lower') worse.push(`${l} with ${a} (${fmtPct(b)} vs ${fmtPct(p)})`);
@@ -144,7 +171,9 @@ function findBnWorse(trials: readonly Trial[], seeds: number): Finding {
     text:
       worse.length === 0
         ? `In none of ${cells} init x activation cells was BN significantly worse than the plain net (${seedsText(seeds)}).`
-        : `BN was significantly worse than the plain net in ${worse.length} of ${cells} cells: ${worse.join('; ')} (${seedsText(seeds)}). Scale invariance removes the weights' scale from the forward pass, not from training: large weights shrink BN's effective learning rate, and the output layer has no BN.`,
+        : `BN was significantly worse than the plain net in ${worse.length} of ${cells} cells: ${worse.join('; ')} (${seedsText(seeds)}). ` +
+          `Scale invariance removes the weights' scale from the forward pass, not from training: large weights shrink BN's effective learning ` +
+          'rate, and the output layer has no BN.',
     verdict,
     values: { cells, bnWorse: worse.length },
     comparisons,
@@ -170,7 +199,8 @@ function compareGaps(std: readonly Trial[], grid: readonly Trial[]): Comparison 
 function findStandardInits(trials: readonly Trial[]): Finding {
   const std = trials.filter((t) => t.params.init !== 'normal');
   const grid = trials.filter((t) => t.params.init === 'normal');
-  const gap = (ts: Trial[]) => metricCI(ts.filter((t) => t.arm === 'bn'), 'finalTestAccuracy').mean - metricCI(ts.filter((t) => t.arm === 'plain'), 'finalTestAccuracy').mean;
+  const gap = (ts: Trial[]) =>
+    metricCI(ts.filter((t) => t.arm === 'bn'), 'finalTestAccuracy').mean - metricCI(ts.filter((t) => t.arm === 'plain'), 'finalTestAccuracy').mean;
   const gStd = gap(std);
   const gGrid = gap(grid);
   const accStd = (arm: string) => metricCI(std.filter((t) => t.arm === arm), 'finalTestAccuracy');
@@ -181,7 +211,13 @@ function findStandardInits(trials: readonly Trial[]): Finding {
   if (Number.isFinite(gStd) && Number.isFinite(gGrid)) {
     // The claim is about robustness: BN should matter most where the init is bad, least where it is good.
     verdict = gaps.outcome === 'higher' ? 'supported' : gaps.outcome === 'lower' ? 'contradicted' : 'inconclusive';
-    text = `With Xavier/Kaiming init, BN averaged ${fmtPct(accStd('bn'))} vs ${fmtPct(accStd('plain'))} without (gap ${(gStd * 100).toFixed(1)} points); over the N(0, std^2) grid the average gap was ${(gGrid * 100).toFixed(1)} points. ${verdict === 'supported' ? "BN's advantage is smaller with a fan-based init: it matters most where the init is off." : verdict === 'contradicted' ? 'BN helps more with a fan-based init than over the std grid.' : 'The two gains are not distinguishable at this number of seeds.'}`;
+    const reading =
+      verdict === 'supported' ? "BN's advantage is smaller with a fan-based init: it matters most where the init is off."
+      : verdict === 'contradicted' ? 'BN helps more with a fan-based init than over the std grid.'
+      : 'The two gains are not distinguishable at this number of seeds.';
+    text =
+      `With Xavier/Kaiming init, BN averaged ${fmtPct(accStd('bn'))} vs ${fmtPct(accStd('plain'))} without ` +
+      `(gap ${(gStd * 100).toFixed(1)} points); over the N(0, std^2) grid the average gap was ${(gGrid * 100).toFixed(1)} points. ${reading}`;
   }
   return {
     id: 'standard-inits',
@@ -210,13 +246,43 @@ function initSpec(params: Trial['params']): InitSpec {
 export const init: Experiment<InitConfig> = {
   name: 'init',
   title: 'Weight initialization: final accuracy over init scale x activation, with and without BN',
-  claim: 'BN makes training resilient to the scale of the parameters: BN(Wu) = BN((aW)u), so the network trains from a wide range of initial weight scales, including with saturating activations.',
+  claim:
+    'BN makes training resilient to the scale of the parameters: BN(Wu) = BN((aW)u), so the network trains from a wide range of initial weight ' +
+    'scales, including with saturating activations.',
   context:
-    'Scale invariance holds for the forward pass only: the gradient w.r.t. aW is 1/a times that w.r.t. W, so the effective learning rate of a BN layer falls as 1/a^2 (large inits train slowly, tiny ones take huge steps). The output layer has no BN. Fan-based inits (Xavier, Kaiming) fix the scale without BN.',
+    'Scale invariance holds for the forward pass only: the gradient w.r.t. aW is 1/a times that w.r.t. W, ' +
+    'so the effective learning rate of a BN layer falls as 1/a^2 (large inits train slowly, tiny ones take huge steps). ' +
+    'The output layer has no BN. Fan-based inits (Xavier, Kaiming) fix the scale without BN.',
   schema,
   presets: {
-    tiny: { dataset: 'mnist-10k', seeds: 2, stds: [0.01, 10], schemes: ['kaiming'], activations: ['sigmoid', 'relu'], steps: 20, batchSize: 32, lr: 0.1, momentum: 0, evalEvery: 10, evalSamples: 200, hidden: [16] },
-    quick: { dataset: 'mnist-10k', seeds: 3, stds: [0.001, 0.01, 0.1, 1, 10], schemes: ['xavier', 'kaiming'], activations: ['sigmoid', 'tanh', 'relu'], steps: 200, batchSize: 60, lr: 0.1, momentum: 0, evalEvery: 50, evalSamples: 500, hidden: [64, 64] },
+    tiny: {
+      dataset: 'mnist-10k',
+      seeds: 2,
+      stds: [0.01, 10],
+      schemes: ['kaiming'],
+      activations: ['sigmoid', 'relu'],
+      steps: 20,
+      batchSize: 32,
+      lr: 0.1,
+      momentum: 0,
+      evalEvery: 10,
+      evalSamples: 200,
+      hidden: [16],
+    },
+    quick: {
+      dataset: 'mnist-10k',
+      seeds: 3,
+      stds: [0.001, 0.01, 0.1, 1, 10],
+      schemes: ['xavier', 'kaiming'],
+      activations: ['sigmoid', 'tanh', 'relu'],
+      steps: 200,
+      batchSize: 60,
+      lr: 0.1,
+      momentum: 0,
+      evalEvery: 50,
+      evalSamples: 500,
+      hidden: [64, 64],
+    },
     full: {
       dataset: 'mnist-10k',
       seeds: 5,

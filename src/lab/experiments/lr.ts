@@ -115,7 +115,9 @@ function findMaxTrainable(trials: readonly Trial[], lrs: number[]): Finding {
   return {
     id: 'max-learning-rate',
     claim: 'BN allows much higher learning rates without divergence',
-    text: `With BN every seed trained ${lim(bn)}, without BN ${lim(plain)}; ${divBn} of ${nBn} BN trials and ${divPlain} of ${nPlain} plain trials diverged over the grid ${lrs.map(fmtNum).join(', ')}.${tail}`,
+    text:
+      `With BN every seed trained ${lim(bn)}, without BN ${lim(plain)}; ${divBn} of ${nBn} BN trials and ${divPlain} of ${nPlain} plain trials ` +
+      `diverged over the grid ${lrs.map(fmtNum).join(', ')}.${tail}`,
     verdict,
     values: { maxLrBn: bn, maxLrPlain: plain, divergedBn: divBn, divergedPlain: divPlain, trialsBn: nBn, trialsPlain: nPlain },
   };
@@ -125,7 +127,13 @@ function findBestLr(trials: readonly Trial[], lrs: number[], seeds: number): Fin
   const lb = bestLr(trials, 'bn', lrs);
   const lp = bestLr(trials, 'plain', lrs);
   if (lb === null || lp === null) {
-    return { id: 'gain-from-larger-lr', claim: "BN's benefit comes mainly from the larger learning rates it allows (Bjorck et al. 2018)", text: 'Not enough trials to compare the arms.', verdict: 'inconclusive', values: {} };
+    return {
+      id: 'gain-from-larger-lr',
+      claim: "BN's benefit comes mainly from the larger learning rates it allows (Bjorck et al. 2018)",
+      text: 'Not enough trials to compare the arms.',
+      verdict: 'inconclusive',
+      values: {},
+    };
   }
   const bnBest = cell(trials, 'bn', lb).acc;
   const plainBest = cell(trials, 'plain', lp).acc;
@@ -134,23 +142,34 @@ function findBestLr(trials: readonly Trial[], lrs: number[], seeds: number): Fin
   const sameLr = diff(bnAtPlain, plainBest);
   const fromLr = total.d - sameLr.d;
   // Best against best: paired by seed (each seed's best-lr runs share the init draw and batch order).
-  const cmp = paired(at(trials, 'bn', lb), at(trials, 'plain', lp), 'finalTestAccuracy', undefined, { label: `accuracy, best BN (lr ${fmtNum(lb)}) - best plain (lr ${fmtNum(lp)})` }).cmp;
+  const cmp = paired(
+    at(trials, 'bn', lb),
+    at(trials, 'plain', lp),
+    'finalTestAccuracy',
+    undefined,
+    { label: `accuracy, best BN (lr ${fmtNum(lb)}) - best plain (lr ${fmtNum(lp)})` },
+  ).cmp;
   let verdict: Verdict;
   let tail: string;
   if (cmp.outcome !== 'higher') {
     verdict = cmp.outcome === 'lower' ? 'contradicted' : 'inconclusive';
-    tail = cmp.outcome === 'lower' ? ' BN did not improve on the best plain net.' : ' The difference between the best runs is within the confidence interval.';
+    tail = cmp.outcome === 'lower'
+      ? ' BN did not improve on the best plain net.'
+      : ' The difference between the best runs is within the confidence interval.';
   } else if (fromLr >= sameLr.d) {
     verdict = 'supported';
     tail = ` Most of the gain (${pts(fromLr)} of ${pts(total.d)} points) comes from the larger learning rate, as Bjorck et al. report.`;
   } else {
     verdict = 'mixed';
-    tail = ` Most of the gain (${pts(sameLr.d)} of ${pts(total.d)} points) is there at the same learning rate, which is not what Bjorck et al. report.`;
+    tail =
+      ` Most of the gain (${pts(sameLr.d)} of ${pts(total.d)} points) is there at the same learning rate, which is not what Bjorck et al. report.`;
   }
   return {
     id: 'gain-from-larger-lr',
     claim: "BN's benefit comes mainly from the larger learning rates it allows (Bjorck et al. 2018)",
-    text: `Best BN run (lr ${fmtNum(lb)}) reached ${fmtPct(bnBest)} vs best plain run (lr ${fmtNum(lp)}) ${fmtPct(plainBest)} (${seedsText(seeds)}); at the plain net's best lr, BN reached ${fmtPct(bnAtPlain)}.${tail}`,
+    text:
+      `Best BN run (lr ${fmtNum(lb)}) reached ${fmtPct(bnBest)} vs best plain run (lr ${fmtNum(lp)}) ${fmtPct(plainBest)} (${seedsText(seeds)}); ` +
+      `at the plain net's best lr, BN reached ${fmtPct(bnAtPlain)}.${tail}`,
     verdict,
     values: {
       bestLrBn: lb,
@@ -177,13 +196,24 @@ function findSmallLr(trials: readonly Trial[], lrs: number[], margin: number, st
   const uPlain = metricCI(at(trials, 'plain', lr), 'relUpdate');
   const upd =
     uBn.n > 0 && uPlain.n > 0
-      ? ` The first layer moved ${fmtNum(uBn.mean)} of its norm per step with BN vs ${fmtNum(uPlain.mean)} without (lr·|g|/|W|: BN's effective learning rate grows as its weights shrink).`
+      ? ` The first layer moved ${fmtNum(uBn.mean)} of its norm per step with BN vs ${fmtNum(uPlain.mean)} without (lr·|g|/|W|: ` +
+        `BN's effective learning rate grows as its weights shrink).`
       : '';
   // Close: the 95% CI of the difference lies within +-margin (TOST). Apart: it lies beyond the margin on one side.
-  const cmp = paired(at(trials, 'bn', lr), at(trials, 'plain', lr), 'finalTestAccuracy', undefined, { label: `accuracy at lr ${fmtNum(lr)}, BN - plain`, margin }).cmp;
+  const cmp = paired(
+    at(trials, 'bn', lr),
+    at(trials, 'plain', lr),
+    'finalTestAccuracy',
+    undefined,
+    { label: `accuracy at lr ${fmtNum(lr)}, BN - plain`, margin },
+  ).cmp;
   const close = cmp.outcome === 'equivalent';
   const apart = cmp.lo > margin || cmp.hi < -margin;
-  const verdict: Verdict = bn.n === 0 || plain.n === 0 ? 'inconclusive' : close ? 'supported' : apart ? (d.d > 0 ? 'contradicted' : 'mixed') : 'inconclusive';
+  const verdict: Verdict =
+    bn.n === 0 || plain.n === 0 ? 'inconclusive'
+    : close ? 'supported'
+    : apart ? (d.d > 0 ? 'contradicted' : 'mixed')
+    : 'inconclusive';
   const tail = close
     ? ` The arms are within ${pts(margin)} points, as Bjorck et al. report.`
     : !apart
@@ -194,9 +224,21 @@ function findSmallLr(trials: readonly Trial[], lrs: number[], margin: number, st
   return {
     id: 'small-lr-close',
     claim: 'At small learning rates BN and no-BN are close (Bjorck et al. 2018)',
-    text: `At the smallest learning rate (${fmtNum(lr)}), after ${fmtInt(steps)} steps BN reached ${fmtPct(bn.acc)} vs ${fmtPct(plain.acc)} without (difference ${pts(d.d)} ± ${pts(Number.isFinite(cmp.hi) ? cmp.hi - cmp.diff : d.half)} points, ${seedsText(Math.min(bn.n, plain.n))}).${tail}${upd}`,
+    text:
+      `At the smallest learning rate (${fmtNum(lr)}), after ${fmtInt(steps)} steps BN reached ${fmtPct(bn.acc)} vs ${fmtPct(plain.acc)} without ` +
+      `(difference ${pts(d.d)} ± ${pts(Number.isFinite(cmp.hi) ? cmp.hi - cmp.diff : d.half)} points, ` +
+      `${seedsText(Math.min(bn.n, plain.n))}).${tail}${upd}`,
     verdict,
-    values: { lr, accBn: round(bn.acc.mean), accPlain: round(plain.acc.mean), diff: round(d.d), diffHalf: round(Number.isFinite(cmp.hi) ? cmp.hi - cmp.diff : d.half), margin, relUpdateBn: round(uBn.mean, 6), relUpdatePlain: round(uPlain.mean, 6) },
+    values: {
+      lr,
+      accBn: round(bn.acc.mean),
+      accPlain: round(plain.acc.mean),
+      diff: round(d.d),
+      diffHalf: round(Number.isFinite(cmp.hi) ? cmp.hi - cmp.diff : d.half),
+      margin,
+      relUpdateBn: round(uBn.mean, 6),
+      relUpdatePlain: round(uPlain.mean, 6),
+    },
     comparisons: [cmp],
   };
 }
@@ -214,7 +256,9 @@ function findMultipliers(trials: readonly Trial[], config: LrConfig): Finding {
       values[`${arm}x${m}Steps`] = round(c.steps.mean, 1);
       values[`${arm}x${m}Acc`] = round(c.acc.mean);
       values[`${arm}x${m}Diverged`] = c.diverged;
-      const reach = c.reached === 0 ? `never reached ${target}` : `reached ${target} after ${fmtSteps(c.steps)} steps${c.reached < c.n ? ` (${c.reached} of ${c.n} seeds)` : ''}`;
+      const reach = c.reached === 0
+        ? `never reached ${target}`
+        : `reached ${target} after ${fmtSteps(c.steps)} steps${c.reached < c.n ? ` (${c.reached} of ${c.n} seeds)` : ''}`;
       ps.push(`x${fmtNum(m)}: ${c.diverged > 0 ? `diverged in ${c.diverged} of ${c.n} seeds, ` : ''}${reach}, final ${fmtPct(c.acc)}`);
     }
     parts.push(`${arm === 'bn' ? 'With BN' : 'Without BN'}, ${ps.join('; ')}`);
@@ -230,7 +274,8 @@ function findMultipliers(trials: readonly Trial[], config: LrConfig): Finding {
     const lr = Number((config.baseLr * m).toPrecision(6));
     const c = cell(trials, 'bn', lr);
     const all = c.n > 0 && c.reached === c.n && c.diverged === 0;
-    const cmp = all && loAll ? paired(at(trials, 'bn', lr), loTrials, 'stepsToTarget', undefined, { label: `steps to ${(config.targetAccuracy * 100).toFixed(0)}% with BN, x${fmtNum(m)} - x${fmtNum(lo)}` }).cmp : null;
+    const label = `steps to ${(config.targetAccuracy * 100).toFixed(0)}% with BN, x${fmtNum(m)} - x${fmtNum(lo)}`;
+    const cmp = all && loAll ? paired(at(trials, 'bn', lr), loTrials, 'stepsToTarget', undefined, { label }).cmp : null;
     const status = !all ? (loAll ? 'worse' : 'tie') : !loAll || cmp?.outcome === 'lower' ? 'faster' : cmp?.outcome === 'higher' ? 'worse' : 'tie';
     return { m, c, status, cmp };
   });
@@ -248,10 +293,13 @@ function findMultipliers(trials: readonly Trial[], config: LrConfig): Finding {
     const best = faster.reduce((x, y) => (y.c.steps.mean < x.c.steps.mean ? y : x));
     values.speedup = round(bnLo.steps.mean / best.c.steps.mean, 2);
   }
+  const speedup = values.speedup !== undefined ? ` BN's fastest raised rate needed ${values.speedup}x fewer steps than x${fmtNum(lo)}.` : '';
   return {
     id: 'multipliers',
     claim: 'With BN, 5x and 30x the learning rate train faster (the paper\'s BN-x5 and BN-x30)',
-    text: `Base lr ${fmtNum(config.baseLr)}, ${seedsText(config.seeds)}. ${parts.join('. ')}.${values.speedup !== undefined ? ` BN's fastest raised rate needed ${values.speedup}x fewer steps than x${fmtNum(lo)}.` : ''} With BN, ${faster.length} of ${raised.length} raised rates reached ${target} significantly sooner than x${fmtNum(lo)} and ${worse.length} later or not at all.`,
+    text:
+      `Base lr ${fmtNum(config.baseLr)}, ${seedsText(config.seeds)}. ${parts.join('. ')}.${speedup} With BN, ${faster.length} of ${raised.length} ` +
+      `raised rates reached ${target} significantly sooner than x${fmtNum(lo)} and ${worse.length} later or not at all.`,
     verdict,
     values,
     comparisons: raised.flatMap((r) => (r.cmp ? [r.cmp] : [])),
@@ -262,13 +310,43 @@ function findMultipliers(trials: readonly Trial[], config: LrConfig): Finding {
 export const lr: Experiment<LrConfig> = {
   name: 'lr',
   title: 'Learning rate: accuracy, speed and divergence over a learning-rate grid, with and without BN',
-  claim: 'BN allows much higher learning rates without divergence; with BN, 5x and 30x the learning rate reach the target accuracy in far fewer steps.',
+  claim:
+    'BN allows much higher learning rates without divergence; with BN, 5x and 30x the learning rate reach the target accuracy in far fewer steps.',
   context:
-    'Bjorck et al. 2018 find that the benefit of BN comes mainly from the larger learning rates it allows: at small learning rates BN and no-BN networks are close, and BN networks trained at a small rate lose most of their advantage.',
+    'Bjorck et al. 2018 find that the benefit of BN comes mainly from the larger learning rates it allows: ' +
+    'at small learning rates BN and no-BN networks are close, and BN networks trained at a small rate lose most of their advantage.',
   schema,
   presets: {
-    tiny: { dataset: 'mnist-10k', seeds: 2, lrs: [0.05, 1], baseLr: 0.05, multipliers: [1, 5], steps: 30, batchSize: 32, evalEvery: 10, evalSamples: 200, hidden: [16], activation: 'relu', momentum: 0, targetAccuracy: 0.5 },
-    quick: { dataset: 'mnist-10k', seeds: 3, lrs: [0.01, 0.1, 1, 10], baseLr: 0.1, multipliers: [1, 5, 30], steps: 500, batchSize: 60, evalEvery: 25, evalSamples: 1000, hidden: [64, 64, 64], activation: 'relu', momentum: 0, targetAccuracy: 0.9 },
+    tiny: {
+      dataset: 'mnist-10k',
+      seeds: 2,
+      lrs: [0.05, 1],
+      baseLr: 0.05,
+      multipliers: [1, 5],
+      steps: 30,
+      batchSize: 32,
+      evalEvery: 10,
+      evalSamples: 200,
+      hidden: [16],
+      activation: 'relu',
+      momentum: 0,
+      targetAccuracy: 0.5,
+    },
+    quick: {
+      dataset: 'mnist-10k',
+      seeds: 3,
+      lrs: [0.01, 0.1, 1, 10],
+      baseLr: 0.1,
+      multipliers: [1, 5, 30],
+      steps: 500,
+      batchSize: 60,
+      evalEvery: 25,
+      evalSamples: 1000,
+      hidden: [64, 64, 64],
+      activation: 'relu',
+      momentum: 0,
+      targetAccuracy: 0.9,
+    },
     full: {
       dataset: 'mnist-10k',
       seeds: 5,
@@ -297,7 +375,14 @@ export const lr: Experiment<LrConfig> = {
     const data = ctx.dataset();
     const lr = spec.params.lr as number;
     const relUpdate: [number, number][] = [];
-    const mlp: MlpSpec = { inputs: inputSize(data), hidden: config.hidden, classes: data.classes.length, activation: config.activation, norm: spec.arm === 'bn' ? 'bn' : 'none', init: { kind: 'default' } };
+    const mlp: MlpSpec = {
+      inputs: inputSize(data),
+      hidden: config.hidden,
+      classes: data.classes.length,
+      activation: config.activation,
+      norm: spec.arm === 'bn' ? 'bn' : 'none',
+      init: { kind: 'default' },
+    };
     const { model, linears } = buildMlp(mlp, spec.seed);
     const r = trainClassifier(model, data, {
       ...trainOptionsOf({ ...config, lr }, spec.seed, ctx.progress),
@@ -330,6 +415,11 @@ export const lr: Experiment<LrConfig> = {
   findings(trials: Trial[], config: LrConfig): Finding[] {
     const lrs = lrsOf(trials);
     if (lrs.length === 0) return [];
-    return [findMaxTrainable(trials, lrs), findBestLr(trials, lrs, config.seeds), findSmallLr(trials, lrs, 0.02, config.steps), findMultipliers(trials, config)];
+    return [
+      findMaxTrainable(trials, lrs),
+      findBestLr(trials, lrs, config.seeds),
+      findSmallLr(trials, lrs, 0.02, config.steps),
+      findMultipliers(trials, config),
+    ];
   },
 };

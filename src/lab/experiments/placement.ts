@@ -10,7 +10,7 @@ import { baseFields, fields, intField, inputSize } from '../kit/config.js';
 import { fmtInt, fmtPct, fmtSteps, percent, round, seedsText } from '../kit/format.js';
 import { addBuildIssues, expectImages, imageDataset, imageTrial, IMAGE_SIZE } from '../kit/image-trial.js';
 import { diffText, informational, seedsClause, seedsHint } from '../kit/compare-text.js';
-import { autoTarget, censoredSteps } from './fig1.js';
+import { autoTarget, censoredSteps } from '../kit/targets.js';
 
 /** none: no BN; before: BN between the layer and its activation (the paper's); after: BN after the activation; input: BN on the inputs only. */
 export const PLACEMENTS = ['none', 'before', 'after', 'input'] as const;

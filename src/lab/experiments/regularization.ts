@@ -34,7 +34,13 @@ const of = (trials: readonly Trial[], arm: string, metric: string) => metricCI(t
 
 /** Arm a minus arm b on a metric, paired by seed (lab/compare.ts): d, the 95% half-width, and the comparison. */
 function diff(trials: readonly Trial[], a: string, b: string, metric: string, margin?: number): { d: number; half: number; cmp: Comparison } {
-  const cmp = paired(trials.filter((t) => t.arm === a), trials.filter((t) => t.arm === b), metric, undefined, { label: `${metric}, ${a} - ${b}`, margin }).cmp;
+  const cmp = paired(
+    trials.filter((t) => t.arm === a),
+    trials.filter((t) => t.arm === b),
+    metric,
+    undefined,
+    { label: `${metric}, ${a} - ${b}`, margin },
+  ).cmp;
   // One seed has no interval: half-width 0, as meanCI reports it (the comparison itself stays unresolved).
   return { d: cmp.diff, half: Number.isFinite(cmp.hi) ? cmp.hi - cmp.diff : 0, cmp };
 }
@@ -64,7 +70,9 @@ function findGap(trials: readonly Trial[], config: RegularizationConfig): Findin
   return {
     id: 'bn-reduces-gap',
     claim: 'BN regularizes the model: less overfitting (a smaller train/test gap)',
-    text: `Trained on ${config.trainSubset} samples, the train-test accuracy gap was ${fmtPct(gb)} with BN vs ${fmtPct(gp)} without${dropoutPart} (${seedsText(Math.min(gb.n, gp.n))}).${tail}`,
+    text:
+      `Trained on ${config.trainSubset} samples, the train-test accuracy gap was ${fmtPct(gb)} with BN vs ${fmtPct(gp)} without${dropoutPart} ` +
+      `(${seedsText(Math.min(gb.n, gp.n))}).${tail}`,
     verdict,
     values: {
       gapBn: round(gb.mean),
@@ -99,11 +107,16 @@ function findReplacesDropout(trials: readonly Trial[]): Finding {
   else if (bnWorse && dropoutHelps) verdict = 'contradicted';
   else if (bnWorse || dropoutHelps) verdict = 'mixed';
   else verdict = 'inconclusive';
-  const addText = addDropout.cmp.outcome === 'higher' ? `adding dropout to BN raised it by ${pts(addDropout.d)} ± ${pts(addDropout.half)} points` : addDropout.cmp.outcome === 'lower' ? `adding dropout to BN lowered it by ${pts(-addDropout.d)} ± ${pts(addDropout.half)} points` : 'adding dropout to BN made no significant difference';
+  const addText =
+    addDropout.cmp.outcome === 'higher' ? `adding dropout to BN raised it by ${pts(addDropout.d)} ± ${pts(addDropout.half)} points`
+    : addDropout.cmp.outcome === 'lower' ? `adding dropout to BN lowered it by ${pts(-addDropout.d)} ± ${pts(addDropout.half)} points`
+    : 'adding dropout to BN made no significant difference';
   return {
     id: 'bn-replaces-dropout',
     claim: 'With BN, dropout can be removed (the paper removed it from BN-Inception)',
-    text: `Test accuracy: BN ${fmtPct(bn)}, BN + dropout ${fmtPct(bnd)}, dropout alone ${fmtPct(pd)}, neither ${fmtPct(p)} (${seedsText(bn.n)}); ${addText}.`,
+    text:
+      `Test accuracy: BN ${fmtPct(bn)}, BN + dropout ${fmtPct(bnd)}, dropout alone ${fmtPct(pd)}, neither ${fmtPct(p)} ` +
+      `(${seedsText(bn.n)}); ${addText}.`,
     verdict,
     values: {
       testBn: round(bn.mean),
@@ -123,15 +136,28 @@ function findTestAccuracy(trials: readonly Trial[]): Finding {
   const bn = of(trials, 'bn', 'testAccuracy');
   const p = of(trials, 'plain', 'testAccuracy');
   const d = diff(trials, 'bn', 'plain', 'testAccuracy');
-  const verdict: Verdict = bn.n === 0 || p.n === 0 ? 'inconclusive' : d.cmp.outcome === 'higher' ? 'supported' : d.cmp.outcome === 'lower' ? 'contradicted' : 'inconclusive';
+  const verdict: Verdict =
+    bn.n === 0 || p.n === 0 ? 'inconclusive'
+    : d.cmp.outcome === 'higher' ? 'supported'
+    : d.cmp.outcome === 'lower' ? 'contradicted'
+    : 'inconclusive';
   const tb = of(trials, 'bn', 'trainAccuracy');
   const tp = of(trials, 'plain', 'trainAccuracy');
   return {
     id: 'small-data-test-accuracy',
     claim: 'BN improves test accuracy when the training set is small enough to overfit',
-    text: `On the small training set, BN reached ${fmtPct(bn)} test accuracy vs ${fmtPct(p)} without (difference ${pts(d.d)} ± ${pts(d.half)} points; train accuracy ${fmtPct(tb)} vs ${fmtPct(tp)}).`,
+    text:
+      `On the small training set, BN reached ${fmtPct(bn)} test accuracy vs ${fmtPct(p)} without (difference ${pts(d.d)} ± ${pts(d.half)} points; ` +
+      `train accuracy ${fmtPct(tb)} vs ${fmtPct(tp)}).`,
     verdict,
-    values: { testBn: round(bn.mean), testPlain: round(p.mean), diff: round(d.d), diffHalf: round(d.half), trainBn: round(tb.mean), trainPlain: round(tp.mean) },
+    values: {
+      testBn: round(bn.mean),
+      testPlain: round(p.mean),
+      diff: round(d.d),
+      diffHalf: round(d.half),
+      trainBn: round(tb.mean),
+      trainPlain: round(tp.mean),
+    },
     comparisons: [d.cmp],
   };
 }
@@ -140,14 +166,27 @@ function findTestAccuracy(trials: readonly Trial[]): Finding {
 export const regularization: Experiment<RegularizationConfig> = {
   name: 'regularization',
   title: 'Regularization: train/test gap on a small training set, {no BN, BN} x {no dropout, dropout}',
-  claim: 'BN regularizes the model: a training example is seen together with the others of its mini-batch, so the network no longer produces deterministic values for it; with BN, dropout can be removed or reduced.',
+  claim:
+    'BN regularizes the model: a training example is seen together with the others of its mini-batch, ' +
+    'so the network no longer produces deterministic values for it; with BN, dropout can be removed or reduced.',
   context:
-    'Later work finds the regularizing effect of BN real but modest, coming from the noise of mini-batch statistics (it fades with large batches); it is usually weaker than dropout or data augmentation. Santurkar et al. attribute BN\'s benefit mainly to a smoother loss landscape, not regularization.',
+    'Later work finds the regularizing effect of BN real but modest, coming from the noise of mini-batch statistics (it fades with large batches); ' +
+    'it is usually weaker than dropout or data augmentation. Santurkar et al. attribute BN\'s benefit mainly to a smoother loss ' +
+    'landscape, not regularization.',
   schema,
   presets: {
-    tiny: { dataset: 'mnist-10k', seeds: 2, trainSubset: 100, dropout: 0.5, steps: 30, batchSize: 20, lr: 0.1, momentum: 0, evalEvery: 10, evalSamples: 200, hidden: [16], activation: 'relu' },
-    quick: { dataset: 'mnist-10k', seeds: 3, trainSubset: 1000, dropout: 0.5, steps: 600, batchSize: 50, lr: 0.1, momentum: 0.9, evalEvery: 100, evalSamples: 1000, hidden: [100, 100], activation: 'relu' },
-    full: { dataset: 'mnist-10k', seeds: 5, trainSubset: 1000, dropout: 0.5, steps: 4000, batchSize: 50, lr: 0.1, momentum: 0.9, evalEvery: 200, evalSamples: 2000, hidden: [256, 256, 256], activation: 'relu' },
+    tiny: {
+      dataset: 'mnist-10k', seeds: 2, trainSubset: 100, dropout: 0.5, steps: 30, batchSize: 20,
+      lr: 0.1, momentum: 0, evalEvery: 10, evalSamples: 200, hidden: [16], activation: 'relu',
+    },
+    quick: {
+      dataset: 'mnist-10k', seeds: 3, trainSubset: 1000, dropout: 0.5, steps: 600, batchSize: 50,
+      lr: 0.1, momentum: 0.9, evalEvery: 100, evalSamples: 1000, hidden: [100, 100], activation: 'relu',
+    },
+    full: {
+      dataset: 'mnist-10k', seeds: 5, trainSubset: 1000, dropout: 0.5, steps: 4000, batchSize: 50, lr: 0.1,
+      momentum: 0.9, evalEvery: 200, evalSamples: 2000, hidden: [256, 256, 256], activation: 'relu',
+    },
   },
   trials(config: RegularizationConfig): TrialSpec[] {
     const out: TrialSpec[] = [];
@@ -159,7 +198,15 @@ export const regularization: Experiment<RegularizationConfig> = {
     const bn = spec.arm.startsWith('bn');
     const drop = spec.arm.endsWith('+dropout');
     const subset = Math.min(config.trainSubset, data.train.n);
-    const mlp: MlpSpec = { inputs: inputSize(data), hidden: config.hidden, classes: data.classes.length, activation: config.activation, norm: bn ? 'bn' : 'none', init: { kind: 'default' }, dropout: drop ? config.dropout : 0 };
+    const mlp: MlpSpec = {
+      inputs: inputSize(data),
+      hidden: config.hidden,
+      classes: data.classes.length,
+      activation: config.activation,
+      norm: bn ? 'bn' : 'none',
+      init: { kind: 'default' },
+      dropout: drop ? config.dropout : 0,
+    };
     const { model } = buildMlp(mlp, spec.seed);
     const r = trainClassifier(model, data, {
       ...trainOptionsOf(config, spec.seed, ctx.progress),
@@ -180,7 +227,12 @@ export const regularization: Experiment<RegularizationConfig> = {
         gap: r.diverged ? null : trainAcc - r.finalTestAccuracy,
         bestTestAccuracy: Math.max(...test.map(([, a]) => a)),
       },
-      curves: { testAccuracy: finitePoints(test), trainAccuracy: finitePoints(train), gap: finitePoints(gapCurve), trainLoss: finitePoints(r.curves.trainLoss) },
+      curves: {
+        testAccuracy: finitePoints(test),
+        trainAccuracy: finitePoints(train),
+        gap: finitePoints(gapCurve),
+        trainLoss: finitePoints(r.curves.trainLoss),
+      },
       diverged: r.diverged,
       divergedAt: r.divergedAt,
     };

@@ -109,14 +109,28 @@ function runTrial(spec: TrialSpec, c: ScalesConfig, ctx: TrialContext): TrialOut
   const data = arm === 'standardize' ? standardizedOf(raw) : raw;
   const inputs = data.inputShape.reduce((a, b) => a * b, 1);
   const built = buildMlp(
-    { inputs, hidden: c.hidden, classes: data.classes.length, activation: c.activation, norm: arm === 'bn' ? 'bn' : 'none', init: { kind: 'default' } },
+    {
+      inputs,
+      hidden: c.hidden,
+      classes: data.classes.length,
+      activation: c.activation,
+      norm: arm === 'bn' ? 'bn' : 'none',
+      init: { kind: 'default' },
+    },
     spec.seed,
   );
   // No affine: the input BN is only a standardizer, so the arm differs from 'standardize' in nothing but
   // where the statistics come from (each batch, and running averages at test time).
   const model = arm === 'input-bn' ? new Sequential(new BatchNorm1d(inputs, { affine: false }), built.model) : built.model;
   const lr = spec.params.lr as number;
-  const r = trainClassifier(model, data, { steps: c.steps, batchSize: c.batchSize, lr, evalEvery: c.evalEvery, seed: spec.seed, progress: ctx.progress });
+  const r = trainClassifier(model, data, {
+    steps: c.steps,
+    batchSize: c.batchSize,
+    lr,
+    evalEvery: c.evalEvery,
+    seed: spec.seed,
+    progress: ctx.progress,
+  });
   const last = r.curves.trainLoss[r.curves.trainLoss.length - 1];
   return {
     metrics: {
@@ -162,7 +176,16 @@ function cellOf(trials: readonly Trial[], arm: ScalesArm, lr: number): Cell {
   const ts = trials.filter((t) => t.arm === arm && t.params.lr === lr);
   const steps = ts.map((t) => t.metrics.stepsToTarget);
   const sc = meanCI(steps);
-  return { arm, lr, acc: meanCI(ts.map((t) => t.metrics.finalTestAccuracy)), steps: sc, missed: ts.length - sc.n, diverged: ts.filter((t) => t.diverged).length, n: ts.length, trials: ts };
+  return {
+    arm,
+    lr,
+    acc: meanCI(ts.map((t) => t.metrics.finalTestAccuracy)),
+    steps: sc,
+    missed: ts.length - sc.n,
+    diverged: ts.filter((t) => t.diverged).length,
+    n: ts.length,
+    trials: ts,
+  };
 }
 
 /** The arm's best learning rate: highest mean final accuracy, ties broken by fewer steps to target. */
@@ -178,7 +201,9 @@ export function bestCell(trials: readonly Trial[], arm: ScalesArm, lrs: readonly
 }
 
 function cellText(c: Cell, target: number): string {
-  const reach = c.missed === c.n ? `never reached ${pct(target)}` : `reached ${pct(target)} after ${stepsText(c.steps)} steps${c.missed ? ` (${c.missed} of ${c.n} seeds never did)` : ''}`;
+  const reach = c.missed === c.n
+    ? `never reached ${pct(target)}`
+    : `reached ${pct(target)} after ${stepsText(c.steps)} steps${c.missed ? ` (${c.missed} of ${c.n} seeds never did)` : ''}`;
   return `${ARM_TEXT[c.arm]} (best lr ${c.lr}) ${reach}, final accuracy ${accText(c.acc)}`;
 }
 
@@ -210,8 +235,10 @@ function pairFinding(id: string, claim: string, a: Cell, b: Cell, c: ScalesConfi
     text,
     verdict,
     values: {
-      [`${a.arm}.lr`]: a.lr, [`${a.arm}.accuracy`]: r4(a.acc.mean), [`${a.arm}.accuracyHalf`]: r4(a.acc.half), [`${a.arm}.steps`]: r4(a.steps.mean), [`${a.arm}.missed`]: a.missed,
-      [`${b.arm}.lr`]: b.lr, [`${b.arm}.accuracy`]: r4(b.acc.mean), [`${b.arm}.accuracyHalf`]: r4(b.acc.half), [`${b.arm}.steps`]: r4(b.steps.mean), [`${b.arm}.missed`]: b.missed,
+      [`${a.arm}.lr`]: a.lr, [`${a.arm}.accuracy`]: r4(a.acc.mean), [`${a.arm}.accuracyHalf`]: r4(a.acc.half),
+      [`${a.arm}.steps`]: r4(a.steps.mean), [`${a.arm}.missed`]: a.missed,
+      [`${b.arm}.lr`]: b.lr, [`${b.arm}.accuracy`]: r4(b.acc.mean), [`${b.arm}.accuracyHalf`]: r4(b.acc.half),
+      [`${b.arm}.steps`]: r4(b.steps.mean), [`${b.arm}.missed`]: b.missed,
       target: c.target,
     },
     comparisons: [comparison],
@@ -229,7 +256,8 @@ function robustnessFinding(trials: readonly Trial[], c: ScalesConfig): Finding {
     const ok = cells.filter((x) => x.missed === 0).map((x) => x.lr);
     values[`${arm}.divergedLrs`] = div.length;
     values[`${arm}.reachedLrs`] = ok.length;
-    parts.push(`${ARM_TEXT[arm]} reached ${pct(c.target)} in every seed at ${ok.length} of ${c.lrs.length} learning rates${div.length ? ` and diverged at ${div.join(', ')}` : ''}`);
+    const diverged = div.length ? ` and diverged at ${div.join(', ')}` : '';
+    parts.push(`${ARM_TEXT[arm]} reached ${pct(c.target)} in every seed at ${ok.length} of ${c.lrs.length} learning rates${diverged}`);
   }
   const has = (a: ScalesArm) => c.arms.includes(a);
   let verdict: Verdict = 'inconclusive';
@@ -237,17 +265,35 @@ function robustnessFinding(trials: readonly Trial[], c: ScalesConfig): Finding {
     const d = (Number(values['bn.reachedLrs']) || 0) - (Number(values['raw.reachedLrs']) || 0);
     verdict = d > 0 ? 'supported' : d < 0 ? 'contradicted' : 'inconclusive';
   }
-  return { id: 'lr-range', claim: 'BN widens the range of learning rates that work on badly scaled inputs', text: `${cap(parts.join('; '))} (lrs ${c.lrs.join(', ')}).`, verdict, values };
+  return {
+    id: 'lr-range',
+    claim: 'BN widens the range of learning rates that work on badly scaled inputs',
+    text: `${cap(parts.join('; '))} (lrs ${c.lrs.join(', ')}).`,
+    verdict,
+    values,
+  };
 }
 
 function findings(trials: Trial[], c: ScalesConfig): Finding[] {
   const has = (a: ScalesArm) => c.arms.includes(a);
   const best = (a: ScalesArm) => bestCell(trials, a, c.lrs);
   const out: Finding[] = [];
-  if (has('standardize') && has('raw')) out.push(pairFinding('standardize-vs-raw', 'Standardizing the inputs speeds up training (LeCun et al. 1998)', best('standardize'), best('raw'), c, true));
-  if (has('bn') && has('raw')) out.push(pairFinding('bn-vs-raw', 'BN in the hidden layers makes training work on inputs of very different scales', best('bn'), best('raw'), c, true));
-  if (has('bn') && has('standardize')) out.push(pairFinding('bn-vs-standardize', 'BN in the hidden layers makes standardizing the inputs unnecessary', best('bn'), best('standardize'), c, true));
-  if (has('input-bn') && has('standardize')) out.push(pairFinding('input-bn-vs-standardize', 'BN on the inputs does the work of standardization', best('input-bn'), best('standardize'), c, true));
+  if (has('standardize') && has('raw')) {
+    const claim = 'Standardizing the inputs speeds up training (LeCun et al. 1998)';
+    out.push(pairFinding('standardize-vs-raw', claim, best('standardize'), best('raw'), c, true));
+  }
+  if (has('bn') && has('raw')) {
+    const claim = 'BN in the hidden layers makes training work on inputs of very different scales';
+    out.push(pairFinding('bn-vs-raw', claim, best('bn'), best('raw'), c, true));
+  }
+  if (has('bn') && has('standardize')) {
+    const claim = 'BN in the hidden layers makes standardizing the inputs unnecessary';
+    out.push(pairFinding('bn-vs-standardize', claim, best('bn'), best('standardize'), c, true));
+  }
+  if (has('input-bn') && has('standardize')) {
+    const claim = 'BN on the inputs does the work of standardization';
+    out.push(pairFinding('input-bn-vs-standardize', claim, best('input-bn'), best('standardize'), c, true));
+  }
   out.push(robustnessFinding(trials, c));
   return out;
 }
@@ -269,7 +315,10 @@ export const scales: Experiment<ScalesConfig> = {
     full: { ...quick, seeds: 5, steps: 5000, lrs: [0.000001, 0.00001, 0.0001, 0.001, 0.01, 0.1, 1, 10], evalEvery: 100, nTrain: 10_000, nTest: 5000 },
   },
   datasetOptions: (c) => ({ nTrain: c.nTrain, nTest: c.nTest, features: c.features, noise: c.noise, normalize: 'raw' }),
-  trials: (c) => c.arms.flatMap((arm) => c.lrs.flatMap((lr) => Array.from({ length: c.seeds }, (_, seed) => ({ id: trialId(arm, seed, { lr }), arm, seed, params: { lr } })))),
+  trials: (c) =>
+    c.arms.flatMap((arm) =>
+      c.lrs.flatMap((lr) => Array.from({ length: c.seeds }, (_, seed) => ({ id: trialId(arm, seed, { lr }), arm, seed, params: { lr } }))),
+    ),
   runTrial,
   findings,
 };

@@ -5,7 +5,10 @@ import type { Finding, Trial } from '../results.js';
  * "k of n trials diverged (which); consequence." as a contradicted finding, or null when none diverged.
  * `which` names the diverged trials in the experiment's own terms (arms, momenta, batch sizes).
  */
-export function divergedFinding(trials: readonly Trial[], o: { claim: string; which: (diverged: Trial[]) => string; consequence: string }): Finding | null {
+export function divergedFinding(
+  trials: readonly Trial[],
+  o: { claim: string; which: (diverged: Trial[]) => string; consequence: string },
+): Finding | null {
   const div = trials.filter((t) => t.diverged);
   if (div.length === 0) return null;
   return {

@@ -32,7 +32,13 @@ export interface Paired {
  * Compares metric `metric` of trials `a` with metric `metricB` (default the same) of trials `b`, paired by seed;
  * `label` names the comparison in the findings table, `margin` adds an equivalence test.
  */
-export function paired(a: readonly Trial[], b: readonly Trial[], metric: string, metricB = metric, opts: { label?: string; margin?: number } = {}): Paired {
+export function paired(
+  a: readonly Trial[],
+  b: readonly Trial[],
+  metric: string,
+  metricB = metric,
+  opts: { label?: string; margin?: number } = {},
+): Paired {
   const ma = bySeed(a, metric);
   const mb = bySeed(b, metricB);
   const d: number[] = [];

@@ -134,7 +134,11 @@ export function resolveConfig<C extends BaseConfig>(exp: Experiment<C>, o: Confi
   if (o.seeds !== undefined) raw.seeds = o.seeds;
   if (o.steps !== undefined) {
     if (hasKey(exp, 'steps')) raw.steps = o.steps;
-    else if (!o.lenient) throw new ConfigError(`${exp.name}: --steps does not apply (this experiment has no 'steps' setting; known keys: ${Object.keys(exp.presets.quick).join(', ')})`);
+    else if (!o.lenient) {
+      throw new ConfigError(
+        `${exp.name}: --steps does not apply (this experiment has no 'steps' setting; known keys: ${Object.keys(exp.presets.quick).join(', ')})`,
+      );
+    }
   }
   if (o.dataset !== undefined) {
     // A synthetic experiment (e.g. scales) keeps its data in a study run with --dataset fashion-mnist.
@@ -143,7 +147,9 @@ export function resolveConfig<C extends BaseConfig>(exp: Experiment<C>, o: Confi
   }
   if (o.dataDir !== undefined) {
     // IDX files only mean something for fashion-mnist or mnist; silently training on mnist-10k instead would mislead.
-    if (o.dataset !== 'fashion-mnist' && o.dataset !== 'mnist') throw new ConfigError(`--data ${o.dataDir} needs --dataset fashion-mnist or --dataset mnist (which kind of IDX files are there?)`);
+    if (o.dataset !== 'fashion-mnist' && o.dataset !== 'mnist') {
+      throw new ConfigError(`--data ${o.dataDir} needs --dataset fashion-mnist or --dataset mnist (which kind of IDX files are there?)`);
+    }
     if (raw.dataset === o.dataset) raw.dataDir = o.dataDir;
   }
   for (const s of o.sets ?? []) {

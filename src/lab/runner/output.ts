@@ -34,7 +34,9 @@ export function resultsCsv(trials: readonly Trial[]): string {
   const params = [...new Set(trials.flatMap((t) => Object.keys(t.params)))];
   const metrics = [...new Set(trials.flatMap((t) => Object.keys(t.metrics)))];
   const header = ['id', 'arm', 'seed', ...params, ...metrics, 'diverged', 'divergedAt', 'durationMs'];
-  const rows = trials.map((t) => [t.id, t.arm, t.seed, ...params.map((p) => t.params[p]), ...metrics.map((m) => t.metrics[m]), t.diverged, t.divergedAt, t.durationMs]);
+  const rows = trials.map((t) => [
+    t.id, t.arm, t.seed, ...params.map((p) => t.params[p]), ...metrics.map((m) => t.metrics[m]), t.diverged, t.divergedAt, t.durationMs,
+  ]);
   return [header, ...rows].map((r) => r.map(csvCell).join(',')).join('\n') + '\n';
 }
 
@@ -91,7 +93,14 @@ export function summaryMarkdown(results: Results, exp: Pick<Experiment<BaseConfi
   }
   lines.push('', '## Run', '');
   const m = results.meta;
-  lines.push(`- directory: ${dir}`, `- command: \`${m.command}\``, `- dataset: ${m.dataset}`, `- backend: ${m.backend}`, `- bnlab ${m.version}, Node ${m.node}`, `- started ${m.startedAt}, finished ${m.finishedAt}`);
+  lines.push(
+    `- directory: ${dir}`,
+    `- command: \`${m.command}\``,
+    `- dataset: ${m.dataset}`,
+    `- backend: ${m.backend}`,
+    `- bnlab ${m.version}, Node ${m.node}`,
+    `- started ${m.startedAt}, finished ${m.finishedAt}`,
+  );
   lines.push('', '## Config', '', '```json', JSON.stringify(results.config, null, 2), '```', '');
   return lines.join('\n');
 }

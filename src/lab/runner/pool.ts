@@ -31,7 +31,9 @@ export interface TaskEvents {
  */
 export function workerScript(): string {
   const here = fileURLToPath(import.meta.url);
-  const path = here.endsWith('.js') ? fileURLToPath(new URL('./worker.js', import.meta.url)) : fileURLToPath(new URL('../../../dist/src/lab/runner/worker.js', import.meta.url));
+  const path = here.endsWith('.js')
+    ? fileURLToPath(new URL('./worker.js', import.meta.url))
+    : fileURLToPath(new URL('../../../dist/src/lab/runner/worker.js', import.meta.url));
   if (!existsSync(path)) throw new RunError(`the compiled worker ${path} is missing: run \`npm run build\` first, or use --jobs 1`);
   return path;
 }
@@ -81,7 +83,13 @@ export async function runWorkers(tasks: Task[], jobs: number, threads: number, e
         }
         const task = tasks[next++];
         current.task = task;
-        w.postMessage({ type: 'trial', experiment: task.exp.name, config: task.config, spec: task.spec, weightsDir: task.weightsDir } satisfies TrialRequest);
+        w.postMessage({
+          type: 'trial',
+          experiment: task.exp.name,
+          config: task.config,
+          spec: task.spec,
+          weightsDir: task.weightsDir,
+        } satisfies TrialRequest);
       };
       for (let i = 0; i < n; i++) {
         const w = new Worker(script, { workerData: { threads } satisfies WorkerInit });

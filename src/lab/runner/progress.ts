@@ -206,7 +206,12 @@ class BarProgress implements ProgressSink {
   private payload(): Record<string, string> {
     const t = this.tally;
     const eta = t.eta();
-    return { label: t.label, trials: `${t.done}/${t.total}`, elapsed: fmtDuration(t.elapsed()), etaText: t.done >= t.total ? '0s' : fmtDuration(eta) };
+    return {
+      label: t.label,
+      trials: `${t.done}/${t.total}`,
+      elapsed: fmtDuration(t.elapsed()),
+      etaText: t.done >= t.total ? '0s' : fmtDuration(eta),
+    };
   }
   private redraw(): void {
     this.lastDraw = performance.now();
@@ -227,7 +232,10 @@ class SilentProgress implements ProgressSink {
  * (to stderr) otherwise: at most one per `everySec` seconds as trials finish (default 5), a heartbeat
  * after `heartbeatSec` seconds without one (default 15).
  */
-export function createProgress(mode: ProgressMode = 'auto', opts: { heartbeatSec?: number; everySec?: number; write?: (line: string) => void } = {}): ProgressSink {
+export function createProgress(
+  mode: ProgressMode = 'auto',
+  opts: { heartbeatSec?: number; everySec?: number; write?: (line: string) => void } = {},
+): ProgressSink {
   const write = opts.write ?? ((line: string) => void process.stderr.write(`${line}\n`));
   switch (mode) {
     case 'silent':

@@ -162,9 +162,18 @@ export function checkDataAvailable(config: BaseConfig): void {
 function createRun(exp: Experiment<BaseConfig>, config: BaseConfig, dir: string, command: string, seedsAuto?: SeedsAuto): void {
   checkDataAvailable(config);
   if (seedsAuto) checkSeedsAuto(exp, config, seedsAuto);
-  if (existsSync(join(dir, CONFIG_FILE))) throw new RunError(`${dir} already holds a run (${CONFIG_FILE}); continue it with --resume ${dir} or choose another --out`);
+  if (existsSync(join(dir, CONFIG_FILE))) {
+    throw new RunError(`${dir} already holds a run (${CONFIG_FILE}); continue it with --resume ${dir} or choose another --out`);
+  }
   mkdirSync(dir, { recursive: true });
-  const file: RunConfigFile = { experiment: exp.name, config, createdAt: new Date().toISOString(), command, version: bnlabVersion(), ...(seedsAuto ? { seedsAuto } : {}) };
+  const file: RunConfigFile = {
+    experiment: exp.name,
+    config,
+    createdAt: new Date().toISOString(),
+    command,
+    version: bnlabVersion(),
+    ...(seedsAuto ? { seedsAuto } : {}),
+  };
   writeAtomic(join(dir, CONFIG_FILE), JSON.stringify(file, null, 2) + '\n');
 }
 
@@ -188,7 +197,8 @@ function loadRun(dir: string, given?: Experiment<BaseConfig>): Prepared {
     if (!ids.has(t.id)) throw new RunError(`${join(dir, JOURNAL_FILE)}: trial '${t.id}' is not in this run's grid (was config.json edited?)`);
     done.set(t.id, t);
   }
-  return { exp, config, dir, startedAt: file.createdAt, command: file.command, grid, done, pending: grid.filter((s) => !done.has(s.id)), auto, ran: 0 };
+  const pending = grid.filter((s) => !done.has(s.id));
+  return { exp, config, dir, startedAt: file.createdAt, command: file.command, grid, done, pending, auto, ran: 0 };
 }
 
 function backendNote(jobs: number, threads: number): string {
@@ -336,7 +346,11 @@ export async function resumeRun<C extends BaseConfig>(dir: string, opts: RunnerO
  * Runs several experiments as one study: every config is validated and every run directory
  * `<dir>/<experiment>/` created before the first trial, then all trials share one pool.
  */
-export async function runStudy(plan: { exp: Experiment<BaseConfig>; config: BaseConfig }[], dir: string, opts: RunnerOptions = {}): Promise<StudyOutcome> {
+export async function runStudy(
+  plan: { exp: Experiment<BaseConfig>; config: BaseConfig }[],
+  dir: string,
+  opts: RunnerOptions = {},
+): Promise<StudyOutcome> {
   if (existsSync(join(dir, STUDY_FILE))) throw new RunError(`${dir} already holds a study; continue it with --resume ${dir} or choose another --out`);
   for (const { exp, config } of plan) {
     checkDataAvailable(config);

@@ -1,4 +1,4 @@
-// --seeds auto in the runner: after the configured seeds, seeds are added look by look to the trial groups unresolved findings rest on, through the journal.
+// --seeds auto in the runner: after the configured seeds, seeds go look by look, through the journal, to the groups unresolved findings rest on.
 import type { BaseConfig, Experiment, TrialSpec } from '../experiment.js';
 import type { Finding, Multiplicity, Trial } from '../results.js';
 import { dependencies, groupKey } from '../dependencies.js';
@@ -16,7 +16,9 @@ export interface SeedsAuto {
  */
 export function seedsFlags(seeds: string | undefined, maxSeeds: string | undefined): { seeds?: number; auto?: SeedsAuto } {
   if (seeds === 'auto') {
-    if (maxSeeds === undefined) throw new ConfigError('--seeds auto needs --max-seeds N: the most seeds per arm it may add up to (e.g. --seeds auto --max-seeds 12)');
+    if (maxSeeds === undefined) {
+      throw new ConfigError('--seeds auto needs --max-seeds N: the most seeds per arm it may add up to (e.g. --seeds auto --max-seeds 12)');
+    }
     return { auto: { maxSeeds: positiveIntFlag('--max-seeds', maxSeeds)! } };
   }
   if (maxSeeds !== undefined) throw new ConfigError(`--max-seeds ${maxSeeds} only applies with --seeds auto (got --seeds ${seeds ?? 'not given'})`);
@@ -26,9 +28,14 @@ export function seedsFlags(seeds: string | undefined, maxSeeds: string | undefin
 /** Refuses a maxSeeds below an experiment's configured seeds (the first look) or beyond what its schema allows. */
 export function checkSeedsAuto(exp: Experiment<BaseConfig>, config: BaseConfig, auto: SeedsAuto, where?: string): void {
   const at = where ? `${where}: ` : '';
-  if (!Number.isInteger(auto.maxSeeds) || auto.maxSeeds < 1) throw new ConfigError(`${at}--max-seeds expects a positive integer, got '${String(auto.maxSeeds)}'`);
+  if (!Number.isInteger(auto.maxSeeds) || auto.maxSeeds < 1) {
+    throw new ConfigError(`${at}--max-seeds expects a positive integer, got '${String(auto.maxSeeds)}'`);
+  }
   if (auto.maxSeeds < config.seeds) {
-    throw new ConfigError(`${at}${exp.name}: --max-seeds ${auto.maxSeeds} is below the configured seeds (${config.seeds}); --seeds auto starts from those and adds up to --max-seeds`);
+    throw new ConfigError(
+      `${at}${exp.name}: --max-seeds ${auto.maxSeeds} is below the configured seeds (${config.seeds}); ` +
+        '--seeds auto starts from those and adds up to --max-seeds',
+    );
   }
   try {
     validateConfig(exp, { ...config, seeds: auto.maxSeeds });
@@ -40,9 +47,13 @@ export function checkSeedsAuto(exp: Experiment<BaseConfig>, config: BaseConfig, 
 /** On resume: --seeds auto given on the command line must match what the run (or study) recorded when it started. */
 export function sameSeedsAuto(file: string, recorded: SeedsAuto | undefined, given: SeedsAuto | undefined): void {
   if (given === undefined) return;
-  if (recorded === undefined) throw new RunError(`${file} was started with fixed seeds, not --seeds auto; resume it without --seeds auto (or start a new run)`);
+  if (recorded === undefined) {
+    throw new RunError(`${file} was started with fixed seeds, not --seeds auto; resume it without --seeds auto (or start a new run)`);
+  }
   if (recorded.maxSeeds !== given.maxSeeds) {
-    throw new RunError(`${file} was started with --seeds auto --max-seeds ${recorded.maxSeeds}, not ${given.maxSeeds}; resume it without --seeds/--max-seeds`);
+    throw new RunError(
+      `${file} was started with --seeds auto --max-seeds ${recorded.maxSeeds}, not ${given.maxSeeds}; resume it without --seeds/--max-seeds`,
+    );
   }
 }
 
@@ -97,7 +108,10 @@ function extend(r: AutoRun, open: readonly string[], target: number, maxSeeds: n
 /** "look 2 of 3 (6 seeds, level 0.0125): 2 unresolved findings in fig1; +6 trials". */
 function lookLine(k: number, looks: readonly Look[], open: string[], added: number): string {
   const l = looks[k];
-  return `seeds auto, look ${k + 1} of ${looks.length} (up to ${l.seeds} seeds, level ${Number(l.alpha.toPrecision(3))}): ${added} trial${added === 1 ? '' : 's'} added for ${open.length} unresolved finding${open.length === 1 ? '' : 's'} (${open.join(', ')})`;
+  const trials = `${added} trial${added === 1 ? '' : 's'}`;
+  const findings = `${open.length} unresolved finding${open.length === 1 ? '' : 's'}`;
+  return `seeds auto, look ${k + 1} of ${looks.length} (up to ${l.seeds} seeds, level ${Number(l.alpha.toPrecision(3))}): ` +
+    `${trials} added for ${findings} (${open.join(', ')})`;
 }
 
 /**

@@ -26,7 +26,13 @@ export function datasetFor<C extends BaseConfig>(exp: Experiment<C>, config: C):
  * divergence (step unknown) rather than a crash; any other error is a bug or bad input and propagates.
  * With `weightsDir` (a run directory) the trial's kept model goes to <weightsDir>/trials/<trial>/.
  */
-export function executeTrial<C extends BaseConfig>(exp: Experiment<C>, spec: TrialSpec, config: C, onProgress: (fraction: number) => void, weightsDir?: string): Trial {
+export function executeTrial<C extends BaseConfig>(
+  exp: Experiment<C>,
+  spec: TrialSpec,
+  config: C,
+  onProgress: (fraction: number) => void,
+  weightsDir?: string,
+): Trial {
   const t0 = performance.now();
   let out: ReturnType<Experiment<C>['runTrial']>;
   try {

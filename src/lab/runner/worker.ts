@@ -51,7 +51,8 @@ function main(): void {
       port.postMessage({ type: 'done', id: spec.id, trial } satisfies WorkerMessage);
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
-      port.postMessage({ type: 'error', id: spec.id, error: { name: err.name, message: err.message, stack: err.stack, bnlab: err instanceof BnlabError } } satisfies WorkerMessage);
+      const error = { name: err.name, message: err.message, stack: err.stack, bnlab: err instanceof BnlabError };
+      port.postMessage({ type: 'error', id: spec.id, error } satisfies WorkerMessage);
     }
   });
 }
