@@ -165,7 +165,12 @@ export class ResNet extends Module implements FoldsOwnBatchNorm {
     const n = (spec.depth - 2) / 6;
     this.blocks = [];
     let inPlanes = widths[0];
-    const block = { norm: bn ? ('bn' as const) : ('none' as const), rng, skipInit: spec.norm === 'skipinit', zeroInitLastBn: spec.norm === 'bn-zero-gamma' };
+    const block = {
+      norm: bn ? ('bn' as const) : ('none' as const),
+      rng,
+      skipInit: spec.norm === 'skipinit',
+      zeroInitLastBn: spec.norm === 'bn-zero-gamma',
+    };
     widths.forEach((planes, s) => {
       const stage: BasicBlock[] = [];
       for (let i = 0; i < n; i++) {

@@ -26,7 +26,8 @@ let workerError: string | undefined;
 try {
   worker = new Worker(new URL('./worker/index.ts', import.meta.url), { type: 'module' });
 } catch (e) {
-  workerError = `The training worker could not be started (${e instanceof Error ? e.message : String(e)}). Serve the page over http(s), e.g. with npm run web.`;
+  const why = e instanceof Error ? e.message : String(e);
+  workerError = `The training worker could not be started (${why}). Serve the page over http(s), e.g. with npm run web.`;
 }
 
 try {

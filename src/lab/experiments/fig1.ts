@@ -60,7 +60,9 @@ const schema = z
   .strict()
   .superRefine((c, ctx) => {
     const last = c.hidden[c.hidden.length - 1];
-    if (last !== undefined && c.probeUnits > last) ctx.addIssue({ code: 'custom', path: ['probeUnits'], message: `probeUnits must be at most the last hidden width (${last})` });
+    if (last !== undefined && c.probeUnits > last) {
+      ctx.addIssue({ code: 'custom', path: ['probeUnits'], message: `probeUnits must be at most the last hidden width (${last})` });
+    }
   });
 
 const quick: Fig1Config = {
@@ -118,7 +120,14 @@ function probeBatch(data: Dataset, n: number): Tensor {
 function runTrial(spec: TrialSpec, c: Fig1Config, ctx: TrialContext): TrialOutput {
   const data = ctx.dataset();
   const inputs = data.inputShape.reduce((a, b) => a * b, 1);
-  const mlp: MlpSpec = { inputs, hidden: c.hidden, classes: data.classes.length, activation: 'sigmoid', norm: spec.arm === 'bn' ? 'bn' : 'none', init: { kind: 'normal', std: c.initStd } };
+  const mlp: MlpSpec = {
+    inputs,
+    hidden: c.hidden,
+    classes: data.classes.length,
+    activation: 'sigmoid',
+    norm: spec.arm === 'bn' ? 'bn' : 'none',
+    init: { kind: 'normal', std: c.initStd },
+  };
   const { model, taps } = buildMlp(mlp, spec.seed);
   const tap = taps[taps.length - 1];
   const probe = probeBatch(data, c.probeSamples);
@@ -199,8 +208,18 @@ function convergenceFinding(trials: readonly Trial[], c: Fig1Config, target: num
   const missBn = bnSteps.length - bn.n;
   const missPl = plSteps.length - pl.n;
   const tgt = `${percent(target, 0)}${autoArm ? ` (auto: 95% of the best accuracy every ${autoArm} seed reached)` : ''}`;
-  const values: Finding['values'] = { target, bnSteps: r4(bn.mean), bnHalf: r4(bn.half), plainSteps: r4(pl.mean), plainHalf: r4(pl.half), bnMissed: missBn, plainMissed: missPl, seeds: c.seeds };
-  const never = (k: number, n: number, who: string) => (k ? `; ${k} of ${n} ${who} seed${n === 1 ? '' : 's'} never reached it in ${fmtInt(c.steps)} steps` : '');
+  const values: Finding['values'] = {
+    target,
+    bnSteps: r4(bn.mean),
+    bnHalf: r4(bn.half),
+    plainSteps: r4(pl.mean),
+    plainHalf: r4(pl.half),
+    bnMissed: missBn,
+    plainMissed: missPl,
+    seeds: c.seeds,
+  };
+  const never = (k: number, n: number, who: string) =>
+    (k ? `; ${k} of ${n} ${who} seed${n === 1 ? '' : 's'} never reached it in ${fmtInt(c.steps)} steps` : '');
   let verdict: Verdict;
   let text: string;
   let cmp: Comparison | null = null;
@@ -212,7 +231,8 @@ function convergenceFinding(trials: readonly Trial[], c: Fig1Config, target: num
     verdict = bnWins ? 'supported' : 'contradicted';
     const who = bnWins ? ['With BN', 'without'] : ['Without BN', 'with BN'];
     const ci = bnWins ? bn : pl;
-    text = `${who[0]}, test accuracy reached ${tgt} after ${fmtSteps(ci)} steps; ${who[1]}, no seed reached it within ${fmtInt(c.steps)} steps (${seedsText(c.seeds)}).`;
+    text = `${who[0]}, test accuracy reached ${tgt} after ${fmtSteps(ci)} steps; ${who[1]}, no seed reached it within ${fmtInt(c.steps)} ` +
+      `steps (${seedsText(c.seeds)}).`;
   } else {
     // Step 0 counts as reached when the first evaluation already beats the target: no ratio then.
     const ratio = bn.mean > 0 ? pl.mean / bn.mean : NaN;
@@ -223,10 +243,15 @@ function convergenceFinding(trials: readonly Trial[], c: Fig1Config, target: num
     cmp = compare('steps to target, BN - plain', censoredSteps(arm('bn'), target, c.steps), censoredSteps(arm('plain'), target, c.steps));
     const sep = cmp.outcome === 'lower' ? -1 : cmp.outcome === 'higher' ? 1 : 0;
     verdict = sep === -1 && missBn === 0 ? 'supported' : sep === 1 && missPl === 0 ? 'contradicted' : 'inconclusive';
+    const speed = Number.isFinite(ratio) ? `${ratio.toFixed(1)}x, ` : '';
+    const reading =
+      verdict === 'contradicted' ? ' Here BN was slower, contrary to the claim.'
+      : verdict === 'inconclusive' ? ` ${cap(noDifference(c.seeds))}.`
+      : '';
     text =
-      `With BN, test accuracy reached ${tgt} after ${fmtSteps(bn)} steps vs ${fmtSteps(pl)} without (${Number.isFinite(ratio) ? `${ratio.toFixed(1)}x, ` : ''}${seedsText(c.seeds)})` +
+      `With BN, test accuracy reached ${tgt} after ${fmtSteps(bn)} steps vs ${fmtSteps(pl)} without (${speed}${seedsText(c.seeds)})` +
       `${never(missBn, bnSteps.length, 'BN')}${never(missPl, plSteps.length, 'plain')}.` +
-      (verdict === 'contradicted' ? ' Here BN was slower, contrary to the claim.' : verdict === 'inconclusive' ? ` ${cap(noDifference(c.seeds))}.` : '');
+      reading;
   }
   return { id: 'convergence', claim, text, verdict, values, comparisons: cmp ? [cmp] : [] };
 }
@@ -249,7 +274,14 @@ function finalFinding(trials: readonly Trial[], c: Fig1Config): Finding {
     : verdict === 'equivalent' ? `equivalent within ${pts(FINAL_MARGIN)} point`
     : `${noDifference(c.seeds)}, nor equivalent within ${pts(FINAL_MARGIN)} point${need}`;
   const text = `After ${fmtInt(c.steps)} steps, test accuracy was ${fmtPct(bn)} with BN vs ${fmtPct(pl)} without${d}: ${cmpText}.${divText}`;
-  return { id: 'final-accuracy', claim, text, verdict, values: { bn: r4(bn.mean), bnHalf: r4(bn.half), plain: r4(pl.mean), plainHalf: r4(pl.half), steps: c.steps, margin: FINAL_MARGIN }, comparisons: [cmp] };
+  return {
+    id: 'final-accuracy',
+    claim,
+    text,
+    verdict,
+    values: { bn: r4(bn.mean), bnHalf: r4(bn.half), plain: r4(pl.mean), plainHalf: r4(pl.half), steps: c.steps, margin: FINAL_MARGIN },
+    comparisons: [cmp],
+  };
 }
 
 const pts = (x: number) => (100 * x).toFixed(1);
@@ -265,22 +297,55 @@ function driftFinding(trials: readonly Trial[], c: Fig1Config): Finding {
   const test = compare('median drift, BN - plain', by('bn'), by('plain'));
   const verdict: Verdict = bn.n === 0 || pl.n === 0 ? 'inconclusive' : verdictOf(test, -1);
   // Diverged trials have no percentiles: an arm with none left is reported as such, never as NaN.
-  const f = (ci: MeanCI) => (ci.n === 0 ? 'n/a (every trial diverged)' : ci.n > 1 ? `${ci.mean.toFixed(2)} ± ${ci.half.toFixed(2)}` : ci.mean.toFixed(2));
-  const cmp = verdict === 'supported' ? (pl.mean / bn.mean).toFixed(1) + 'x less with BN' : verdict === 'contradicted' ? 'more with BN, contrary to the claim' : noDifference(c.seeds);
+  const f = (ci: MeanCI) =>
+    (ci.n === 0 ? 'n/a (every trial diverged)' : ci.n > 1 ? `${ci.mean.toFixed(2)} ± ${ci.half.toFixed(2)}` : ci.mean.toFixed(2));
+  const cmp =
+    verdict === 'supported' ? (pl.mean / bn.mean).toFixed(1) + 'x less with BN'
+    : verdict === 'contradicted' ? 'more with BN, contrary to the claim'
+    : noDifference(c.seeds);
   const text =
-    `Over training, the median input of ${c.probeUnits} last-layer sigmoids moved by ${f(bn)} with BN vs ${f(pl)} without (range of the 50th percentile; ${cmp}); ` +
+    `Over training, the median input of ${c.probeUnits} last-layer sigmoids moved by ${f(bn)} with BN vs ${f(pl)} without ` +
+    `(range of the 50th percentile; ${cmp}); ` +
     `the 15-85 percentile width varied by ${f(bnS)} vs ${f(plS)}.`;
-  return { id: 'percentile-drift', claim, text, verdict, values: { bnMedianDrift: r4(bn.mean), bnHalf: r4(bn.half), plainMedianDrift: r4(pl.mean), plainHalf: r4(pl.half), bnSpreadDrift: r4(bnS.mean), plainSpreadDrift: r4(plS.mean) }, comparisons: [test] };
+  return {
+    id: 'percentile-drift',
+    claim,
+    text,
+    verdict,
+    values: {
+      bnMedianDrift: r4(bn.mean),
+      bnHalf: r4(bn.half),
+      plainMedianDrift: r4(pl.mean),
+      plainHalf: r4(pl.half),
+      bnSpreadDrift: r4(bnS.mean),
+      plainSpreadDrift: r4(plS.mean),
+    },
+    comparisons: [test],
+  };
 }
 
 function findings(trials: Trial[], c: Fig1Config): Finding[] {
   if (!(c.arms.includes('bn') && c.arms.includes('plain'))) {
-    return [{ id: 'arms', claim: 'BN vs plain', text: `Only the ${c.arms.join(', ')} arm ran: nothing to compare.`, verdict: 'inconclusive', values: {} }];
+    return [{
+      id: 'arms',
+      claim: 'BN vs plain',
+      text: `Only the ${c.arms.join(', ')} arm ran: nothing to compare.`,
+      verdict: 'inconclusive',
+      values: {},
+    }];
   }
   const auto = c.target === 'auto' ? autoTarget(trials) : null;
   const target = c.target === 'auto' ? (auto?.target ?? null) : c.target;
   const out: Finding[] = [];
-  if (target === null) out.push({ id: 'convergence', claim: 'BN reaches a given test accuracy in fewer steps', text: 'Every trial diverged: no accuracy to compare.', verdict: 'inconclusive', values: {} });
+  if (target === null) {
+    out.push({
+      id: 'convergence',
+      claim: 'BN reaches a given test accuracy in fewer steps',
+      text: 'Every trial diverged: no accuracy to compare.',
+      verdict: 'inconclusive',
+      values: {},
+    });
+  }
   else out.push(convergenceFinding(trials, c, target, auto?.arm ?? null));
   out.push(finalFinding(trials, c), driftFinding(trials, c));
   return out;

@@ -11,7 +11,7 @@ import { Sequential } from '../../nn/sequential.js';
 import { noGrad } from '../../autograd/grad-mode.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { ArgumentError } from '../../tensor/errors.js';
-import type { Split } from '../../data/dataset.js';
+import type { Dataset, Split } from '../../data/dataset.js';
 import { baseFields, fields, inputSize, trainOptionsOf } from '../kit/config.js';
 import type { Comparison } from '../compare.js';
 import { paired, pairedValues, pct, points, seeds, select, sgn, type Paired } from '../kit/paired.js';
@@ -286,20 +286,40 @@ function runTrial(spec: TrialSpec, config: InferenceConfig, ctx: TrialContext): 
     runningMeanError: meanErr,
     runningVarError: varErr,
   };
-  if (r.diverged) {
-    const metrics: Record<string, number | null> = {
-      accRunning: r.finalTestAccuracy,
-      accRunningBiased: null,
-      accPopulation: null,
-      accBatchStats: null,
-      trainEvalGap: null,
-      meanError: null,
-      varErrorUnbiased: null,
-      varErrorBiased: null,
-    };
-    for (const b of config.evalBatchSizes) metrics[accKey(b)] = null;
-    return { metrics, curves, diverged: true, divergedAt: r.divergedAt };
-  }
+  if (r.diverged) return { metrics: divergedMetrics(config, r.finalTestAccuracy), curves, diverged: true, divergedAt: r.divergedAt };
+  const metrics = inferenceMetrics(model, bns, data, config, curves);
+  return { metrics, curves, diverged: false, divergedAt: null };
+}
+
+/** A diverged trial's metrics: the last running-statistics accuracy, everything else null. */
+function divergedMetrics(config: InferenceConfig, accRunning: number | null): Record<string, number | null> {
+  const metrics: Record<string, number | null> = {
+    accRunning,
+    accRunningBiased: null,
+    accPopulation: null,
+    accBatchStats: null,
+    trainEvalGap: null,
+    meanError: null,
+    varErrorUnbiased: null,
+    varErrorBiased: null,
+  };
+  for (const b of config.evalBatchSizes) metrics[accKey(b)] = null;
+  return metrics;
+}
+
+/**
+ * After training: accuracy with running averages (unbiased and biased variance), with exact population statistics,
+ * and with the batch statistics of test batches of each eval batch size; how far the running averages lie from the
+ * population's. Adds the accuracy-vs-eval-batch curve to `curves`.
+ */
+function inferenceMetrics(
+  model: Sequential,
+  bns: BatchNormBase[],
+  data: Dataset,
+  config: InferenceConfig,
+  curves: Record<string, Series>,
+): Record<string, number | null> {
+  const shape = data.inputShape;
   const test = data.test;
   const acc = (opts: { mode?: 'eval' | 'train'; chunk?: number; limit?: number } = {}) =>
     evaluate(model, test, shape, { limit: config.evalSamples, ...opts }).accuracy;
@@ -345,7 +365,7 @@ function runTrial(spec: TrialSpec, config: InferenceConfig, ctx: TrialContext): 
     varErrorUnbiased: unb.logVar,
     varErrorBiased: bia.logVar,
   });
-  return { metrics, curves, diverged: false, divergedAt: null };
+  return metrics;
 }
 
 /** The momentum the single-momentum findings use: PyTorch's default 0.1 when run, else the first of the config. */

@@ -1,4 +1,4 @@
-// Experiment scales: inputs on scales 1..10^4 — raw vs standardized inputs vs BN in the hidden layers vs BN on the inputs, over a learning-rate grid.
+// Experiment scales: inputs on scales 1..10^4 — raw vs standardized inputs vs BN in the hidden layers vs on the inputs, over an lr grid.
 import { z } from 'zod';
 import type { Dataset } from '../../data/dataset.js';
 import { applyStandardize, featureStats } from '../../data/normalize.js';

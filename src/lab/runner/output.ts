@@ -82,7 +82,10 @@ export function summaryMarkdown(results: Results, exp: Pick<Experiment<BaseConfi
   for (const f of results.findings) lines.push(`- **${f.verdict}** (${f.id}): ${f.text}`);
   const ft = findingsTable(results.findings);
   lines.push('', `${multiplicityText(results.multiplicity)}.`);
-  if (ft.rows.length) lines.push('', `| ${ft.header.join(' | ')} |`, `|${ft.header.map(() => ' --- ').join('|')}|`, ...ft.rows.map((r) => `| ${r.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`));
+  if (ft.rows.length) {
+    const row = (cells: string[]) => `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
+    lines.push('', `| ${ft.header.join(' | ')} |`, `|${ft.header.map(() => ' --- ').join('|')}|`, ...ft.rows.map(row));
+  }
   lines.push('', '## Metrics (mean ± 95% CI over seeds; "(k/n)" = only k of n seeds have a value)', '');
   const metrics = [...new Set(results.trials.flatMap((t) => Object.keys(t.metrics)))];
   lines.push(`| arm | seeds | diverged | ${metrics.join(' | ')} |`);

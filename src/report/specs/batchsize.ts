@@ -23,7 +23,8 @@ export const batchsizeFigures: FigureBuilder = (run) => [
           .map((r) => `${r.series} ${(r.mean * 100).toFixed(1)}%`)
           .join(', ');
       const div = rows.reduce((a, r) => a + r.flagged, 0);
-      return `At batch size ${num(small)}: ${at(small)}; at ${num(large)}: ${at(large)}${div ? `; crosses mark ${div} diverged trial${div === 1 ? '' : 's'}` : ''} (mean ± 95% CI, Student t over ${seeds}).`;
+      const crosses = div ? `; crosses mark ${div} diverged trial${div === 1 ? '' : 's'}` : '';
+      return `At batch size ${num(small)}: ${at(small)}; at ${num(large)}: ${at(large)}${crosses} (mean ± 95% CI, Student t over ${seeds}).`;
     },
   }),
 ];

@@ -38,7 +38,9 @@ function profileFigure(run: RunView): FigureOutcome {
     const ok = byAct.filter(Number.isFinite);
     return `${g.label} ${ok.length ? ok.map(num).join(' / ') : 'n/a'}`;
   });
-  const caption = `At initialization the first-to-last layer gradient norm ratio is ${ratio.join(', ')}${acts.length > 1 ? ` (per activation: ${acts.join(' / ')})` : ''}; mean over ${seedsPhrase(groups)}, bands are 95% CIs (Student t over seeds).`;
+  const caption = 'At initialization the first-to-last layer gradient norm ratio is ' +
+    `${ratio.join(', ')}${acts.length > 1 ? ` (per activation: ${acts.join(' / ')})` : ''}; ` +
+    `mean over ${seedsPhrase(groups)}, bands are 95% CIs (Student t over seeds).`;
   return figure(
     id,
     title,
@@ -47,7 +49,11 @@ function profileFigure(run: RunView): FigureOutcome {
       x: { title: 'Linear layer (1 = nearest the input, last = output)', integer: true },
       y: { title: 'gradient norm ‖∂L/∂W‖ (log scale)', log: true },
       legend: 'arm',
-      facet: { title: '', order: ['at initialization', 'after training'], row: acts.length > 1 || acts[0] ? { title: '', order: acts.map((a) => `activation: ${a}`) } : undefined },
+      facet: {
+        title: '',
+        order: ['at initialization', 'after training'],
+        row: acts.length > 1 || acts[0] ? { title: '', order: acts.map((a) => `activation: ${a}`) } : undefined,
+      },
     }),
   );
 }
@@ -65,7 +71,8 @@ export const depthFigures: FigureBuilder = (run) => [
     caption: (rows, seeds) => {
       const top = Math.max(...rows.map((r) => r.x));
       const at = rows.filter((r) => r.x === top && Number.isFinite(r.mean)).map((r) => `${r.series} ${num(r.mean)}`);
-      return `At depth ${fmtParam(top)} the log10 ratio is ${at.join(', ')} (0 = balanced, > 0 = gradients grow towards the input; mean ± 95% CI, Student t over ${seeds}).`;
+      return `At depth ${fmtParam(top)} the log10 ratio is ${at.join(', ')} (0 = balanced, > 0 = gradients grow towards the input; ` +
+        `mean ± 95% CI, Student t over ${seeds}).`;
     },
   }),
 ];

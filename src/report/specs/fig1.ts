@@ -86,9 +86,11 @@ function percentileFigure(run: RunView): FigureOutcome {
   });
   const shown = seeds.length < new Set(trials.map((t) => t.seed)).size ? ` (the first ${seeds.length} drawn)` : '';
   const caption =
-    `Over training the median sigmoid input moved by ${drift.join(' vs ')} (range of the 50th percentile per seed: median over ${seedsPhrase(groups)}${shown} ` +
+    `Over training the median sigmoid input moved by ${drift.join(' vs ')} (range of the 50th percentile per seed: ` +
+    `median over ${seedsPhrase(groups)}${shown} ` +
     `with a seeded percentile-bootstrap 95% CI, ${DRIFT_BOOT.reps.toLocaleString('en-US')} resamples; below 6 seeds it spans at most the ` +
-    `smallest to the largest seed and covers less than 95%); shading spans the ${u.qs[0]}th–${u.qs[u.qs.length - 1]}th percentiles of ${u.unit} over test examples.`;
+    `smallest to the largest seed and covers less than 95%); shading spans the ${u.qs[0]}th–${u.qs[u.qs.length - 1]}th percentiles ` +
+    `of ${u.unit} over test examples.`;
   return figure(
     id,
     title,

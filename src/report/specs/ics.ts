@@ -28,12 +28,18 @@ function layerFigure(run: RunView, o: { id: string; title: string; panels: Layer
   for (const p of present) for (const g of groups) for (const r of layerProfile(g, p.prefix)) rows.push({ ...r, panel: p.panel });
   if (rows.length === 0) return skip(o.id, o.title, 'per-layer curves hold no finite points');
   const avg = panelAverages(groups, rows, present[0].panel);
-  const caption = `${o.what} averaged over layers and training: ${avg.join(', ')} (each layer's curve averaged over training, then over ${seedsPhrase(groups)}; bands: 95% CI, Student t over seeds).`;
+  const caption = `${o.what} averaged over layers and training: ${avg.join(', ')} (each layer's curve averaged over training, ` +
+    `then over ${seedsPhrase(groups)}; bands: 95% CI, Student t over seeds).`;
   return figure(
     o.id,
     o.title,
     caption,
-    bandChart(rows, { x: { title: 'layer (Linear layer number, 1 = first)', integer: true }, y: { title: o.y }, legend: 'arm', facet: { title: '', order: present.map((p) => p.panel), independentY: true } }),
+    bandChart(rows, {
+      x: { title: 'layer (Linear layer number, 1 = first)', integer: true },
+      y: { title: o.y },
+      legend: 'arm',
+      facet: { title: '', order: present.map((p) => p.panel), independentY: true },
+    }),
   );
 }
 
@@ -52,12 +58,18 @@ function smoothnessFigure(run: RunView): FigureOutcome {
   if (rows.length === 0) return skip(id, title, 'smoothness curves hold no positive finite points');
   const first = quantities[0].panel;
   const avg = panelAverages(groups, rows, first);
-  const caption = `Smaller is smoother: the mean ${first} over training is ${avg.join(', ')} (lines: mean over ${seedsPhrase(groups)}, bands: 95% CI, Student t over seeds).`;
+  const caption = `Smaller is smoother: the mean ${first} over training is ${avg.join(', ')} (lines: mean over ${seedsPhrase(groups)}, bands: ` +
+    '95% CI, Student t over seeds).';
   return figure(
     id,
     title,
     caption,
-    bandChart(rows, { x: STEP_AXIS, y: { title: 'range over step sizes (log scale)', log: true }, legend: 'arm', facet: { title: '', order: quantities.map((q) => q.panel), independentY: true } }),
+    bandChart(rows, {
+      x: STEP_AXIS,
+      y: { title: 'range over step sizes (log scale)', log: true },
+      legend: 'arm',
+      facet: { title: '', order: quantities.map((q) => q.panel), independentY: true },
+    }),
   );
 }
 

@@ -50,8 +50,14 @@ function modesFigure(run: RunView): FigureOutcome {
   if (rows.length === 0) return skip(id, title, 'all inference metrics are null (every trial diverged?)');
   // One phrase per way of inference: its mean accuracy, as a range over the momenta when there are several.
   const parts = modes.map((m) => `${m.label.split(' (')[0]} ${pctRange(rows.filter((r) => r.sub === m.label).map((r) => r.mean))}`);
-  const caption = `Test accuracy over ${groups.length === 1 ? groups[0].label : `${groups.length} momenta`}: ${parts.join(', ')} (dots: mean over ${seedsPhrase(groups)}, bars: 95% CI, Student t over seeds).`;
-  return figure(id, title, caption, barChart(rows, { x: 'running-average momentum (PyTorch convention)', y: ACCURACY_AXIS(), legend: 'statistics used at inference', dots: true }));
+  const caption = `Test accuracy over ${groups.length === 1 ? groups[0].label : `${groups.length} momenta`}: ${parts.join(', ')} ` +
+    `(dots: mean over ${seedsPhrase(groups)}, bars: 95% CI, Student t over seeds).`;
+  return figure(
+    id,
+    title,
+    caption,
+    barChart(rows, { x: 'running-average momentum (PyTorch convention)', y: ACCURACY_AXIS(), legend: 'statistics used at inference', dots: true }),
+  );
 }
 
 function evalBatchFigure(run: RunView): FigureOutcome {
@@ -66,9 +72,19 @@ function evalBatchFigure(run: RunView): FigureOutcome {
   const large = Math.max(...rows.map((r) => r.x));
   const at = (x: number) => pctRange(rows.filter((r) => r.x === x).map((r) => r.mean));
   const running = pctRange(groups.map((g) => metricCI(g, 'accRunning').mean));
-  const caption = `Normalizing test batches with their own statistics gives ${at(small)} at batch size ${small} and ${at(large)} at ${large}, vs ${running} with running averages (lines: mean over ${seedsPhrase(groups)}, bands: 95% CI, Student t over seeds).`;
+  const caption = `Normalizing test batches with their own statistics gives ${at(small)} at batch size ${small} and ${at(large)} at ${large}, ` +
+    `vs ${running} with running averages (lines: mean over ${seedsPhrase(groups)}, bands: 95% CI, Student t over seeds).`;
   const xs = [...new Set(rows.map((r) => r.x))].sort((a, b) => a - b);
-  return figure(id, title, caption, bandChart(rows, { x: { title: 'evaluation batch size (examples, log scale)', log: true, values: xs }, y: ACCURACY_AXIS(), legend: 'BN trained with' }));
+  return figure(
+    id,
+    title,
+    caption,
+    bandChart(rows, {
+      x: { title: 'evaluation batch size (examples, log scale)', log: true, values: xs },
+      y: ACCURACY_AXIS(),
+      legend: 'BN trained with',
+    }),
+  );
 }
 
 function trackingFigure(run: RunView): FigureOutcome {
@@ -82,8 +98,19 @@ function trackingFigure(run: RunView): FigureOutcome {
   const groups = byMomentum(run.trials);
   const rows: (BandRow & { panel: string })[] = [];
   for (const p of panels) for (const g of groups) for (const r of curveBand(g, p.curve)) rows.push({ ...r, panel: p.panel });
-  const caption = `Error of the running statistics ${finalPhrase(rows.filter((r) => r.panel === panels[0].panel), false)} (${panels[0].panel}; mean ± 95% CI, Student t over ${seedsPhrase(groups)}).`;
-  return figure(id, title, caption, bandChart(rows, { x: STEP_AXIS, y: { title: 'error, averaged over BN units' }, legend: 'BN trained with', facet: { title: '', order: panels.map((p) => p.panel), independentY: true } }));
+  const caption = `Error of the running statistics ${finalPhrase(rows.filter((r) => r.panel === panels[0].panel), false)} (${panels[0].panel}; ` +
+    `mean ± 95% CI, Student t over ${seedsPhrase(groups)}).`;
+  return figure(
+    id,
+    title,
+    caption,
+    bandChart(rows, {
+      x: STEP_AXIS,
+      y: { title: 'error, averaged over BN units' },
+      legend: 'BN trained with',
+      facet: { title: '', order: panels.map((p) => p.panel), independentY: true },
+    }),
+  );
 }
 
 /** Figure builders of the inference experiment. */

@@ -56,12 +56,20 @@ function heatmapFigure(run: RunView): FigureOutcome {
   };
   const caption =
     `Averaged over the ${xOrder.length * yOrder.length} cells, ${arms.map((a) => `${a} reaches ${avg(a)} (worst cell ${worst(a)})`).join(' vs ')}; ` +
-    `cells show mean test accuracy in % over ${seedsPhrase(groupTrials(trials))}, no interval drawn (the findings table holds the tests; N(0, σ): Gaussian weights of std σ; † marks cells where a seed diverged).`;
+    `cells show mean test accuracy in % over ${seedsPhrase(groupTrials(trials))}, no interval drawn (the findings table holds the tests; ` +
+    'N(0, σ): Gaussian weights of std σ; † marks cells where a seed diverged).';
   return figure(
     id,
     title,
     caption,
-    heatmap(rows, { x: 'weight init', y: 'activation', color: { title: 'test accuracy', domain: [0, 1], format: '.0%' }, xOrder, yOrder, facet: { title: '', order: arms } }),
+    heatmap(rows, {
+      x: 'weight init',
+      y: 'activation',
+      color: { title: 'test accuracy', domain: [0, 1], format: '.0%' },
+      xOrder,
+      yOrder,
+      facet: { title: '', order: arms },
+    }),
   );
 }
 

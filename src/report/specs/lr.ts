@@ -30,7 +30,8 @@ export const lrFigures: FigureBuilder = (run) => [
         const fastest = rows.filter((r) => r.series === s && Number.isFinite(r.mean)).sort((a, b) => a.mean - b.mean)[0];
         return fastest ? `${s} needs ${Math.round(fastest.mean)} steps at lr ${fastest.x}` : `${s} never reaches it`;
       });
-      return `Fewest steps to the target: ${parts.join(', ')} (mean ± 95% CI, Student t over ${seeds}; seeds that never reach the target are left out and crossed).`;
+      return `Fewest steps to the target: ${parts.join(', ')} (mean ± 95% CI, Student t over ${seeds}; ` +
+        'seeds that never reach the target are left out and crossed).';
     },
   }),
 ];

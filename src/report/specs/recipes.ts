@@ -114,7 +114,16 @@ export function sweepRows(groups: readonly Group[], param: string, metric: strin
     for (const x of xs) {
       const ts = g.trials.filter((t) => t.params[param] === x);
       const ci = metricCI({ ...g, trials: ts }, metric);
-      rows.push({ series: g.label, x, mean: ci.mean, lo: ci.lo, hi: ci.hi, n: ci.n, flagged: ts.filter((t) => flag(t, metric)).length, seeds: ts.length });
+      rows.push({
+        series: g.label,
+        x,
+        mean: ci.mean,
+        lo: ci.lo,
+        hi: ci.hi,
+        n: ci.n,
+        flagged: ts.filter((t) => flag(t, metric)).length,
+        seeds: ts.length,
+      });
     }
   }
   return rows;
@@ -128,5 +137,6 @@ function bestPhrase(rows: readonly SweepRow[], seeds: string, percent: boolean, 
     return best ? `${s} at ${param} = ${num(best.x)} (${fmtValue(best, percent)})` : `${s} n/a`;
   });
   const flagged = rows.reduce((a, r) => a + r.flagged, 0);
-  return `Highest mean: ${parts.join(', ')}${flagged ? `; crosses mark ${flagged} diverged trial${flagged === 1 ? '' : 's'}` : ''} (mean ± 95% CI, Student t over ${seeds}).`;
+  return `Highest mean: ${parts.join(', ')}${flagged ? `; crosses mark ${flagged} diverged trial${flagged === 1 ? '' : 's'}` : ''} ` +
+    `(mean ± 95% CI, Student t over ${seeds}).`;
 }

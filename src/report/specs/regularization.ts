@@ -21,8 +21,14 @@ function barsFigure(run: RunView): FigureOutcome {
     rows.push({ category: g.label, sub: 'test', mean: b.mean, lo: b.lo, hi: b.hi, n: b.n });
     if (Number.isFinite(a.mean) && Number.isFinite(b.mean)) gaps.push(`${g.label} ${((a.mean - b.mean) * 100).toFixed(1)}`);
   }
-  const caption = `Train − test gap in points: ${gaps.join(', ')} (bars: mean over ${seedsPhrase(groups)}, error bars: 95% CI, Student t over seeds).`;
-  return figure(id, title, caption, barChart(rows, { x: 'arm (normalization + dropout)', y: { ...ACCURACY_AXIS('final accuracy (%)'), domain: [0, 1] }, legend: 'split' }));
+  const caption =
+    `Train − test gap in points: ${gaps.join(', ')} (bars: mean over ${seedsPhrase(groups)}, error bars: 95% CI, Student t over seeds).`;
+  return figure(
+    id,
+    title,
+    caption,
+    barChart(rows, { x: 'arm (normalization + dropout)', y: { ...ACCURACY_AXIS('final accuracy (%)'), domain: [0, 1] }, legend: 'split' }),
+  );
 }
 
 /** Figure builders of the regularization experiment. */

@@ -29,7 +29,8 @@ function lossFigure(run: RunView): FigureOutcome {
     const b = finals.filter((f): f is { p: string; v: number } => f !== null).sort((x, y) => x.v - y.v)[0];
     return b ? `${g.label} ${num(b.v)} (${b.p})` : `${g.label} n/a`;
   });
-  const caption = `Lowest final training loss: ${best.join(', ')}; lines: mean over ${seedsPhrase(groups)} (log scale), bands: 95% CI (Student t over seeds); diverged runs end early.`;
+  const caption = `Lowest final training loss: ${best.join(', ')}; lines: mean over ${seedsPhrase(groups)} (log scale), bands: 95% CI ` +
+    '(Student t over seeds); diverged runs end early.';
   return figure(
     id,
     title,

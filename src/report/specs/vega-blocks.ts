@@ -96,7 +96,10 @@ function axisOf(a: AxisOpts, decades?: number): Record<string, unknown> {
   if (a.integer) Object.assign(axis, { format: 'd', tickMinStep: 1 });
   // Log axes: few ticks, or Vega draws a grid line at every 1-9 multiple of each decade; exponents keep
   // 1e+8 short where the default prints 100,000,000.
-  if (a.log) Object.assign(axis, { tickCount: 5, ...(a.format ? {} : { labelExpr: "datum.value >= 1e5 || datum.value < 1e-3 ? format(datum.value, '.0e') : format(datum.value, '~g')" }) });
+  if (a.log) {
+    const labelExpr = "datum.value >= 1e5 || datum.value < 1e-3 ? format(datum.value, '.0e') : format(datum.value, '~g')";
+    Object.assign(axis, { tickCount: 5, ...(a.format ? {} : { labelExpr }) });
+  }
   // d3's log ticks: a count equal to the decades gives exactly the powers of ten; more adds the 2-9 multiples.
   // Past 8 decades, fewer ticks (every 2nd, 3rd... power) keep the labels apart.
   if (a.log && decades !== undefined) axis.tickCount = Math.max(1, Math.min(decades, 8));
@@ -148,7 +151,10 @@ function wrap(values: object[], layer: object[], facet: FacetOpts | undefined): 
  * Mean curves (lines) with their 95% CI bands (shaded) per series; rows may carry `panel` for facets.
  * On a log y scale the band's lower edge is clamped above zero (a CI can reach below 0 for positive data).
  */
-export function bandChart(rows: readonly (BandRow & { panel?: string; row?: string })[], o: { x: AxisOpts; y: AxisOpts; legend: string; facet?: FacetOpts }): TopLevelSpec {
+export function bandChart(
+  rows: readonly (BandRow & { panel?: string; row?: string })[],
+  o: { x: AxisOpts; y: AxisOpts; legend: string; facet?: FacetOpts },
+): TopLevelSpec {
   const series = distinct(rows, 'series');
   // A curve of one or two points (a run that diverged at once) draws next to no line: mark its points.
   const key = (r: { series: string; panel?: string; row?: string }) => `${r.series}|${r.panel ?? ''}|${r.row ?? ''}`;
@@ -167,7 +173,11 @@ export function bandChart(rows: readonly (BandRow & { panel?: string; row?: stri
     { mark: { type: 'line', strokeWidth: 2, interpolate: 'linear', clip: true }, encoding: { x, y: { ...y, field: 'mean' }, color } },
   ];
   if (values.some((v) => v.sparse)) {
-    layer.push({ transform: [{ filter: 'datum.sparse' }], mark: { type: 'point', filled: true, size: 36, clip: true }, encoding: { x, y: { ...y, field: 'mean' }, color } });
+    layer.push({
+      transform: [{ filter: 'datum.sparse' }],
+      mark: { type: 'point', filled: true, size: 36, clip: true },
+      encoding: { x, y: { ...y, field: 'mean' }, color },
+    });
   }
   return wrap(values, layer, o.facet);
 }
@@ -184,7 +194,10 @@ export interface SweepRow extends BandRow {
  * A sweep over x (learning rate, batch size...): mean per series joined by lines, 95% CI error bars,
  * and a cross at every x where at least one seed diverged (drawn at the bottom when all seeds did).
  */
-export function sweepChart(rows: readonly SweepRow[], o: { x: AxisOpts; y: AxisOpts; legend: string; facet?: FacetOpts; flagLabel?: string }): TopLevelSpec {
+export function sweepChart(
+  rows: readonly SweepRow[],
+  o: { x: AxisOpts; y: AxisOpts; legend: string; facet?: FacetOpts; flagLabel?: string },
+): TopLevelSpec {
   const series = distinct(rows, 'series');
   const floor = o.y.domain?.[0] ?? o.y.min ?? Math.min(...rows.filter((r) => Number.isFinite(r.mean)).map((r) => r.lo), 0);
   const values = rows.map((r) => ({
@@ -202,12 +215,30 @@ export function sweepChart(rows: readonly SweepRow[], o: { x: AxisOpts; y: AxisO
   const xs = [...new Set(rows.map((r) => r.x))].sort((a, b) => a - b);
   // Padding keeps the first and last points' markers and error bars off the plot's edges; no rounding of
   // the domain to powers of ten, which would leave a log axis mostly empty.
-  const x = { field: 'x', type: 'quantitative', title: o.x.title, scale: { ...scaleOf(o.x), padding: 18, nice: false }, axis: { ...axisOf({ ...o.x, values: xs }), grid: true, labelOverlap: false } };
+  const x = {
+    field: 'x',
+    type: 'quantitative',
+    title: o.x.title,
+    scale: { ...scaleOf(o.x), padding: 18, nice: false },
+    axis: { ...axisOf({ ...o.x, values: xs }), grid: true, labelOverlap: false },
+  };
   const y = { type: 'quantitative', title: o.y.title, scale: scaleOf(o.y), axis: axisOf(o.y) };
   const layer: object[] = [
-    { transform: [{ filter: 'isValid(datum.mean)' }], mark: { type: 'line', strokeWidth: 2, clip: true }, encoding: { x, y: { ...y, field: 'mean' }, color } },
-    { transform: [{ filter: 'isValid(datum.lo)' }], mark: { type: 'rule', strokeWidth: 1.5, clip: true }, encoding: { x, y: { ...y, field: 'lo' }, y2: { field: 'hi' }, color } },
-    { transform: [{ filter: 'isValid(datum.mean)' }], mark: { type: 'point', filled: true, size: 45, clip: true }, encoding: { x, y: { ...y, field: 'mean' }, color } },
+    {
+      transform: [{ filter: 'isValid(datum.mean)' }],
+      mark: { type: 'line', strokeWidth: 2, clip: true },
+      encoding: { x, y: { ...y, field: 'mean' }, color },
+    },
+    {
+      transform: [{ filter: 'isValid(datum.lo)' }],
+      mark: { type: 'rule', strokeWidth: 1.5, clip: true },
+      encoding: { x, y: { ...y, field: 'lo' }, y2: { field: 'hi' }, color },
+    },
+    {
+      transform: [{ filter: 'isValid(datum.mean)' }],
+      mark: { type: 'point', filled: true, size: 45, clip: true },
+      encoding: { x, y: { ...y, field: 'mean' }, color },
+    },
   ];
   if (rows.some((r) => r.flagged > 0)) {
     layer.push({
@@ -245,14 +276,28 @@ export function barChart(rows: readonly BarRow[], o: { x: string; y: AxisOpts; l
   const x = { field: 'category', type: 'nominal', title: o.x, sort: cats, axis: { labelAngle: 0, labelLimit: 200 } };
   const xOffset = { field: 'sub', type: 'nominal', sort: subs };
   const y = { type: 'quantitative', title: o.y.title, scale: scaleOf({ zero: !o.dots, ...o.y }), axis: axisOf(o.y) };
-  const color = { field: 'sub', type: 'nominal', title: o.legend, sort: subs, scale: { domain: subs, range: CYCLE.slice(0, subs.length).map((c, i) => ['#4c78a8', '#f58518', '#54a24b', '#b279a2'][i] ?? c) } };
+  const color = {
+    field: 'sub',
+    type: 'nominal',
+    title: o.legend,
+    sort: subs,
+    scale: { domain: subs, range: CYCLE.slice(0, subs.length).map((c, i) => ['#4c78a8', '#f58518', '#54a24b', '#b279a2'][i] ?? c) },
+  };
   const layer = [
     o.dots
       ? { mark: { type: 'point', filled: true, size: 70, clip: true }, encoding: { x, xOffset, y: { ...y, field: 'mean' }, color } }
       : { mark: { type: 'bar', clip: true }, encoding: { x, xOffset, y: { ...y, field: 'mean' }, color } },
-    { mark: { type: 'rule', strokeWidth: 1.5, clip: true, ...(o.dots ? {} : { color: '#333' }) }, encoding: { x, xOffset, y: { ...y, field: 'lo' }, y2: { field: 'hi' }, ...(o.dots ? { color } : {}) } },
+    {
+      mark: { type: 'rule', strokeWidth: 1.5, clip: true, ...(o.dots ? {} : { color: '#333' }) },
+      encoding: { x, xOffset, y: { ...y, field: 'lo' }, y2: { field: 'hi' }, ...(o.dots ? { color } : {}) },
+    },
   ];
-  return { data: { values: rows.map((r) => ({ ...r })) }, width: Math.max(WIDTH, cats.length * subs.length * 40), height: HEIGHT, layer } as TopLevelSpec;
+  return {
+    data: { values: rows.map((r) => ({ ...r })) },
+    width: Math.max(WIDTH, cats.length * subs.length * 40),
+    height: HEIGHT,
+    layer,
+  } as TopLevelSpec;
 }
 
 /** One heatmap cell: ordinal x and y, an optional panel, a value and its printed label. */
@@ -265,7 +310,10 @@ export interface CellRow {
 }
 
 /** Heatmaps side by side (one per panel) with the value printed in each cell. */
-export function heatmap(rows: readonly CellRow[], o: { x: string; y: string; color: AxisOpts; xOrder: string[]; yOrder: string[]; facet: FacetOpts }): TopLevelSpec {
+export function heatmap(
+  rows: readonly CellRow[],
+  o: { x: string; y: string; color: AxisOpts; xOrder: string[]; yOrder: string[]; facet: FacetOpts },
+): TopLevelSpec {
   const x = { field: 'x', type: 'ordinal', title: o.x, sort: o.xOrder, axis: { labelAngle: -30, labelAlign: 'right' } };
   const y = { field: 'y', type: 'ordinal', title: o.y, sort: o.yOrder };
   const layer = [
@@ -274,7 +322,13 @@ export function heatmap(rows: readonly CellRow[], o: { x: string; y: string; col
       encoding: {
         x,
         y,
-        color: { field: 'value', type: 'quantitative', title: o.color.title, scale: { scheme: 'viridis', ...(o.color.domain ? { domain: o.color.domain } : {}) }, legend: o.color.format ? { format: o.color.format } : {} },
+        color: {
+          field: 'value',
+          type: 'quantitative',
+          title: o.color.title,
+          scale: { scheme: 'viridis', ...(o.color.domain ? { domain: o.color.domain } : {}) },
+          legend: o.color.format ? { format: o.color.format } : {},
+        },
       },
     },
     {
@@ -289,9 +343,21 @@ export function heatmap(rows: readonly CellRow[], o: { x: string; y: string; col
   ];
   return {
     data: { values: rows.map((r) => ({ ...r })) },
-    facet: { column: { field: 'panel', type: 'nominal', title: o.facet.title || null, sort: o.facet.order, header: { labelFontSize: 12, labelFontWeight: 'bold' } } },
+    facet: {
+      column: {
+        field: 'panel',
+        type: 'nominal',
+        title: o.facet.title || null,
+        sort: o.facet.order,
+        header: { labelFontSize: 12, labelFontWeight: 'bold' },
+      },
+    },
     // Cells wide enough for their labels ("N(0, 0.001)" is ~70px at 11px).
-    spec: { width: o.xOrder.length * Math.max(52, 7 * Math.max(...o.xOrder.map((l) => l.length))), height: Math.max(90, o.yOrder.length * 34), layer },
+    spec: {
+      width: o.xOrder.length * Math.max(52, 7 * Math.max(...o.xOrder.map((l) => l.length))),
+      height: Math.max(90, o.yOrder.length * 34),
+      layer,
+    },
   } as TopLevelSpec;
 }
 
@@ -328,7 +394,10 @@ export interface PercentileRow {
  * The paper's Figure 1b/1c look: per panel, the band between the lowest and highest percentile shaded
  * and one line per percentile. Panels in columns (arms) and rows (seeds).
  */
-export function percentileChart(rows: readonly PercentileRow[], o: { qs: number[]; x: AxisOpts; y: AxisOpts; columns: string[]; rows: string[] }): TopLevelSpec {
+export function percentileChart(
+  rows: readonly PercentileRow[],
+  o: { qs: number[]; x: AxisOpts; y: AxisOpts; columns: string[]; rows: string[] },
+): TopLevelSpec {
   const keys = o.qs.map((q) => `p${q}`);
   const lo = keys[0];
   const hi = keys[keys.length - 1];
@@ -343,11 +412,22 @@ export function percentileChart(rows: readonly PercentileRow[], o: { qs: number[
       encoding: {
         x,
         y: { ...y, field: 'value' },
-        color: { field: 'percentile', type: 'nominal', title: 'percentile', sort: labels, scale: { domain: labels, range: ['#f58518', '#4c78a8', '#54a24b', '#b279a2', '#e45756'].slice(0, labels.length) }, legend: { symbolType: 'stroke', symbolStrokeWidth: 3 } },
+        color: {
+          field: 'percentile',
+          type: 'nominal',
+          title: 'percentile',
+          sort: labels,
+          scale: { domain: labels, range: ['#f58518', '#4c78a8', '#54a24b', '#b279a2', '#e45756'].slice(0, labels.length) },
+          legend: { symbolType: 'stroke', symbolStrokeWidth: 3 },
+        },
       },
     },
   ];
   const facet: Record<string, unknown> = { column: { field: 'panel', type: 'nominal', title: null, sort: o.columns, header: HEADER } };
   if (o.rows.length > 1) facet.row = { field: 'row', type: 'nominal', title: null, sort: o.rows, header: HEADER };
-  return { data: { values: rows.map((r) => ({ ...r })) }, facet, spec: { width: FACET_WIDTH, height: o.rows.length > 1 ? 170 : HEIGHT, layer } } as TopLevelSpec;
+  return {
+    data: { values: rows.map((r) => ({ ...r })) },
+    facet,
+    spec: { width: FACET_WIDTH, height: o.rows.length > 1 ? 170 : HEIGHT, layer },
+  } as TopLevelSpec;
 }

@@ -46,7 +46,10 @@ const GROUPS: { title: string; specs: Spec[] }[] = [
     specs: [
       { key: 'left', label: 'Left network', options: NORM_OPTIONS },
       { key: 'right', label: 'Right network', options: NORM_OPTIONS },
-      { key: 'bnMomentum', label: 'BN momentum', scale: 'lin', min: 0, max: 1, step: 0.01, hint: 'weight of the new batch in the running statistics' },
+      {
+        key: 'bnMomentum', label: 'BN momentum', scale: 'lin', min: 0, max: 1, step: 0.01,
+        hint: 'weight of the new batch in the running statistics',
+      },
       { key: 'bnEps', label: 'BN eps', scale: 'log', min: 1e-8, max: 1 },
       { key: 'ghostBatch', label: 'Ghost batch', scale: 'log', int: true, min: 1, max: 256, hint: 'Ghost BN: examples per virtual batch' },
       { key: 'groups', label: 'Groups', scale: 'log', int: true, min: 1, max: 64, hint: 'GroupNorm: groups of units' },

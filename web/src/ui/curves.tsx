@@ -115,7 +115,10 @@ function bandOptions(side: Side): Omit<uPlot.Options, 'width' | 'height'> {
     ],
     bands: [{ series: [1, 3], fill: alpha(c, 0.15) }],
     scales: { x: { time: false } },
-    axes: [axis({ size: 22, font: '10px system-ui, sans-serif' }), axis({ size: 40, space: 14, values: yValues, font: '10px system-ui, sans-serif' })],
+    axes: [
+      axis({ size: 22, font: '10px system-ui, sans-serif' }),
+      axis({ size: 40, space: 14, values: yValues, font: '10px system-ui, sans-serif' }),
+    ],
     legend: { show: false },
     cursor: { show: false },
   };
@@ -151,7 +154,13 @@ export function GradNorms(props: { side: Side; index: number; layers: string[] }
   const options = (): Omit<uPlot.Options, 'width' | 'height'> => ({
     series: [
       { label: 'step' },
-      ...layers.map((name, i) => ({ label: name, stroke: layerShade(side, i, layers.length), width: 1.25, points: { show: false }, value: (_u: uPlot, v: number | null) => fmt(v) })),
+      ...layers.map((name, i) => ({
+        label: name,
+        stroke: layerShade(side, i, layers.length),
+        width: 1.25,
+        points: { show: false },
+        value: (_u: uPlot, v: number | null) => fmt(v),
+      })),
     ],
     scales: { x: { time: false }, y: clippedLog(1e-8, 1e8) },
     axes: [stepAxis(), axis({ size: 44, values: logValues(4) })],

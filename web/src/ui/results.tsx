@@ -29,7 +29,9 @@ async function loadAll(files: File[]): Promise<Omit<PanelState, 'loading'>> {
       runs.push(await loadResultsFile(f));
     } catch (err) {
       // A ResultsFileError says what was wrong and what was expected; anything else is a bug, still shown, never a blank panel.
-      problems.push(err instanceof ResultsFileError ? { file: err.file, problem: err.problem } : { file: f.name, problem: `could not be shown: ${(err as Error).message ?? String(err)}` });
+      problems.push(err instanceof ResultsFileError
+        ? { file: err.file, problem: err.problem }
+        : { file: f.name, problem: `could not be shown: ${(err as Error).message ?? String(err)}` });
     }
   }
   return { runs, problems };
@@ -42,7 +44,8 @@ export function ResultsPanel() {
 
   const take = async (files: File[]) => {
     if (files.length === 0) {
-      setState({ runs: [], problems: [{ file: 'the drop', problem: 'held no file. Expected a results.json file dragged from a file manager' }], loading: false });
+      const problem = 'held no file. Expected a results.json file dragged from a file manager';
+      setState({ runs: [], problems: [{ file: 'the drop', problem }], loading: false });
       return;
     }
     setState((s) => ({ ...s, loading: true }));
@@ -69,13 +72,28 @@ export function ResultsPanel() {
   };
 
   return (
-    <section class={`results-panel${over ? ' drop-over' : ''}`} data-testid="results-panel" onDragOver={onDragOver} onDragLeave={() => setOver(false)} onDrop={onDrop}>
+    <section
+      class={`results-panel${over ? ' drop-over' : ''}`}
+      data-testid="results-panel"
+      onDragOver={onDragOver}
+      onDragLeave={() => setOver(false)}
+      onDrop={onDrop}
+    >
       <h2>A study's results</h2>
       <p class="results-hint">
-        Drop a <code>results.json</code> here, or choose one (several at once for a study): the file that <code>bnlab run &lt;experiment&gt;</code> writes in its run
-        directory, <code>bnlab study</code> in each experiment's. Its findings and figures appear below, drawn from the same Vega-Lite specs as the reports. Nothing leaves this page.
+        Drop a <code>results.json</code> here, or choose one (several at once for a study): the file
+        that <code>bnlab run &lt;experiment&gt;</code> writes in its run directory, <code>bnlab study</code> in
+        each experiment's. Its findings and figures appear below, drawn from the same Vega-Lite specs as the
+        reports. Nothing leaves this page.
       </p>
-      <input type="file" accept=".json,application/json" multiple data-testid="results-file" aria-label="Choose results.json files" onChange={onChange} />
+      <input
+        type="file"
+        accept=".json,application/json"
+        multiple
+        data-testid="results-file"
+        aria-label="Choose results.json files"
+        onChange={onChange}
+      />
       {state.loading && <p role="status">Reading…</p>}
       {state.problems.length > 0 && (
         <div class="results-error" role="alert" data-testid="results-error">
@@ -111,7 +129,8 @@ function RunView({ run }: { run: LoadedRun }) {
         <strong>What later work says:</strong> {run.info.context}
       </p>
       <p class="results-meta">
-        {run.file} · {res.trials.length} trials ({seeds} seed{seeds === 1 ? '' : 's'}, {diverged} diverged) · dataset {m.dataset} · backend {m.backend} · bnlab {m.version}
+        {run.file} · {res.trials.length} trials ({seeds} seed{seeds === 1 ? '' : 's'}, {diverged} diverged) · dataset {m.dataset}
+        {' '}· backend {m.backend} · bnlab {m.version}
         {m.startedAt ? ` · ${m.startedAt} → ${m.finishedAt}` : ''}
         <br />
         Reproduce: <code>{run.command}</code>
