@@ -24,7 +24,7 @@ describe('cnn experiment: config', () => {
   });
 
   it('refuses configs whose nets cannot build, naming the field, the arm and the reason', () => {
-    expect(parseErrors(cnn.schema, { ...tiny, widths: [6, 8], groups: 4 }).join()).toMatch(/widths: the group arm's net cannot be built: widths: 6 not divisible by groups = 4/);
+    expect(parseErrors(cnn.schema, { ...tiny, widths: [6, 8], groups: 4 }).join()).toMatch(/widths: the net of arm group cannot be built: widths: 6 not divisible by groups = 4/);
     // Five 2x2 pools after the input pool of 2: 14 -> 7 -> 3 -> 1 -> 0.
     expect(parseErrors(cnn.schema, { ...tiny, widths: [4, 4, 4, 4] }).join()).toMatch(/widths: .*imageSize: 28 cannot be max-pooled 2x2 once per stage 4 times after the input pool of 2/);
     expect(parseErrors(cnn.schema, { ...tiny, inputPool: 0 }).join()).toMatch(/inputPool must be at least 1/);

@@ -22,7 +22,7 @@ describe('placement experiment: config and nets', () => {
   });
 
   it('refuses configs that cannot build, naming the field and the reason', () => {
-    expect(parseErrors(placement.schema, { ...tiny, cnnWidths: [4, 4, 4, 4] }).join()).toMatch(/cnnWidths: the none convnet cannot be built: imageSize: 28 cannot be max-pooled/);
+    expect(parseErrors(placement.schema, { ...tiny, cnnWidths: [4, 4, 4, 4] }).join()).toMatch(/cnnWidths: every placement's convnet cannot be built: imageSize: 28 cannot be max-pooled/);
     // Only the MLP: the convnet's widths do not matter.
     expect(parseErrors(placement.schema, { ...tiny, nets: ['mlp'], cnnWidths: [4, 4, 4, 4] })).toEqual([]);
     expect(parseErrors(placement.schema, { ...tiny, placements: ['before', 'middle'] }).join()).toMatch(/placements\.1/);

@@ -26,7 +26,9 @@ describe('residual experiment: config', () => {
   });
 
   it('refuses configs whose ResNet cannot build, naming the field and the reason', () => {
-    expect(parseErrors(residual.schema, { ...tiny, depth: 10 }).join()).toMatch(/depth: the bn arm's ResNet cannot be built: depth: must be 6n \+ 2/);
+    expect(parseErrors(residual.schema, { ...tiny, depth: 10 }).join()).toMatch(/depth: every arm's ResNet cannot be built: depth: must be 6n \+ 2/);
+    // Said once for all arms, not once per arm.
+    expect(parseErrors(residual.schema, { ...tiny, depth: 10 }).join().match(/cannot be built/g)).toHaveLength(1);
     expect(parseErrors(residual.schema, { ...tiny, widths: [4, 8] }).join()).toMatch(/widths: widths needs 3 entries/);
     // 28 / 8 = 3 pixels: too small for two stride-2 stages.
     expect(parseErrors(residual.schema, { ...tiny, inputPool: 8 }).join()).toMatch(/inputPool: .*imageSize: must be at least 4 .*3 after the input pool of 8/);

@@ -67,7 +67,8 @@ const schema = z
   .strict()
   // Every arm's net must build on 28x28 images, checked here so that no trial starts on a config that cannot run.
   .superRefine((c, ctx) => {
-    for (const arm of c.arms) addBuildIssues(ctx, vggProblems(cnnSpec(c, arm)), `the ${arm} arm's net`, { imageSize: 'widths' });
+    const builds = c.arms.map((arm) => ({ label: arm, problems: vggProblems(cnnSpec(c, arm)) }));
+    addBuildIssues(ctx, builds, 'arm', 'net', { imageSize: 'widths' });
   });
 
 function runTrial(spec: TrialSpec, c: CnnConfig, ctx: TrialContext): TrialOutput {
@@ -303,7 +304,7 @@ export const cnn: Experiment<CnnConfig> = {
       evalSamples: 200, targetAccuracy: 0.3 },
     quick,
     full: {
-      ...quick, dataset: 'fashion-mnist', seeds: 3, lrs: [0.03, 0.1, 0.3, 0.6, 1], widths: [16, 32, 64], groups: 8, inputPool: 1,
+      ...quick, dataset: 'fashion-mnist', seeds: 5, lrs: [0.03, 0.1, 0.3, 0.6, 1], widths: [16, 32, 64], groups: 8, inputPool: 1,
       steps: 1500, batchSize: 64, evalEvery: 100, evalSamples: 5000, targetAccuracy: 0.85,
     },
   },

@@ -71,7 +71,8 @@ const schema = z
   .superRefine((c, ctx) => {
     if (!c.nets.includes('cnn')) return;
     const fieldOf = { widths: 'cnnWidths', imageSize: 'cnnWidths' };
-    for (const p of c.placements) addBuildIssues(ctx, vggProblems(cnnOf(c, p, 'relu')), `the ${p} convnet`, fieldOf);
+    const builds = c.placements.map((p) => ({ label: p, problems: vggProblems(cnnOf(c, p, 'relu')) }));
+    addBuildIssues(ctx, builds, 'placement', 'convnet', fieldOf);
   });
 
 /** The convnet of a placement: the cnn experiment's VGG net with BN (or none), before or after the activation, or on the input only. */
@@ -298,7 +299,7 @@ export const placement: Experiment<PlacementConfig> = {
   presets: {
     tiny: { ...quick, mlpHidden: [16, 16], cnnWidths: [4, 8], steps: 20, batchSize: 16, evalEvery: 10, evalSamples: 200 },
     quick,
-    full: { ...quick, dataset: 'fashion-mnist', seeds: 3, cnnWidths: [16, 32, 64], inputPool: 1, steps: 2000, evalEvery: 100, evalSamples: 5000 },
+    full: { ...quick, dataset: 'fashion-mnist', seeds: 5, cnnWidths: [16, 32, 64], inputPool: 1, steps: 2000, evalEvery: 100, evalSamples: 5000 },
   },
   trials(c) {
     const out: TrialSpec[] = [];

@@ -69,7 +69,8 @@ const schema = z
   .strict()
   // The nets must build on 28x28 images (depth 6n + 2, an image the stride-2 stages can reduce) before any trial runs.
   .superRefine((c, ctx) => {
-    for (const arm of c.arms) addBuildIssues(ctx, resnetProblems(residualSpec(c, arm)), `the ${arm} arm's ResNet`, { imageSize: 'inputPool' });
+    const builds = c.arms.map((arm) => ({ label: arm, problems: resnetProblems(residualSpec(c, arm)) }));
+    addBuildIssues(ctx, builds, 'arm', 'ResNet', { imageSize: 'inputPool' });
   });
 
 /**
@@ -326,7 +327,7 @@ export const residual: Experiment<ResidualConfig> = {
     tiny: { ...quick, widths: [4, 4, 8], lrs: [0.05, 0.5], batchSizes: [8], steps: 12, evalEvery: 6, evalSamples: 100 },
     quick,
     full: {
-      ...quick, dataset: 'fashion-mnist', seeds: 3, depth: 20, widths: [8, 16, 32], inputPool: 2, lrs: [0.03, 0.1, 0.3, 1], batchSizes: [32, 128],
+      ...quick, dataset: 'fashion-mnist', seeds: 5, depth: 20, widths: [8, 16, 32], inputPool: 2, lrs: [0.03, 0.1, 0.3, 1], batchSizes: [32, 128],
       steps: 1000, evalEvery: 100, evalSamples: 5000,
     },
   },

@@ -24,13 +24,29 @@ export const imageDataset = z
   );
 
 /**
- * Adds one zod issue per build problem (from vggProblems / resnetProblems) to a config's superRefine, under the config
- * key the spec field comes from (`fieldOf` maps spec fields that the config names differently, e.g. imageSize to
- * inputPool); `what` says which net (e.g. "arm 'group'"), so the message names the arm, the field and the reason.
+ * Adds one zod issue per distinct build problem (from vggProblems / resnetProblems) to a config's superRefine, under
+ * the config key the spec field comes from (`fieldOf` maps spec fields that the config names differently, e.g.
+ * imageSize to inputPool). A problem shared by every build is said once ("every arm's ResNet cannot be built: ..."),
+ * else with the builds it concerns ("the ResNet of arm bn, none ..."): `kind` names what labels a build, `noun` the net.
  */
-export function addBuildIssues(ctx: z.RefinementCtx, problems: readonly SpecProblem[], what: string, fieldOf: Record<string, string> = {}): void {
-  for (const p of problems) {
-    ctx.addIssue({ code: 'custom', path: [fieldOf[p.field] ?? p.field], message: `${what} cannot be built: ${p.field}: ${p.reason}` });
+export function addBuildIssues(
+  ctx: z.RefinementCtx,
+  builds: readonly { label: string; problems: readonly SpecProblem[] }[],
+  kind: string,
+  noun: string,
+  fieldOf: Record<string, string> = {},
+): void {
+  const byProblem = new Map<string, { p: SpecProblem; labels: string[] }>();
+  for (const { label, problems } of builds) {
+    for (const p of problems) {
+      const key = `${p.field}\n${p.reason}`;
+      if (!byProblem.has(key)) byProblem.set(key, { p, labels: [] });
+      byProblem.get(key)!.labels.push(label);
+    }
+  }
+  for (const { p, labels } of byProblem.values()) {
+    const whose = labels.length === builds.length && builds.length > 1 ? `every ${kind}'s ${noun}` : `the ${noun} of ${kind} ${labels.join(', ')}`;
+    ctx.addIssue({ code: 'custom', path: [fieldOf[p.field] ?? p.field], message: `${whose} cannot be built: ${p.field}: ${p.reason}` });
   }
 }
 
