@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/tensor/rng.js';
 import { randn } from '../../src/tensor/create.js';
-import { heapStats } from '../../src/tensor/heap.js';
+import { expectSteadyHeap } from '../helpers/steady-heap.js';
 import { noGrad } from '../../src/autograd/grad-mode.js';
 import { crossEntropy } from '../../src/ops/loss.js';
 import { SGD } from '../../src/optim/sgd.js';
@@ -72,21 +72,7 @@ describe('inputPool', () => {
     const x = randn([32, 1, 28, 28], { rng: new Rng(3) });
     const labels = Array.from({ length: 32 }, (_, i) => i % 10);
     for (const m of [resnet({ depth: 8, norm: 'bn', widths: [4, 8, 8], inputPool: 2 }, 1), vgg({ norm: 'bn', widths: [4, 8], inputPool: 2 }, 1)]) {
-      const opt = new SGD(m.parameters(), { lr: 0.05 });
-      const step = () => {
-        opt.zeroGrad();
-        crossEntropy(m.train().forward(x), labels).backward();
-        opt.step();
-        noGrad(() => m.eval().forward(x));
-      };
-      step();
-      step();
-      const before = heapStats();
-      for (let i = 0; i < 5; i++) step();
-      const after = heapStats();
-      if (!before.available) return;
-      expect(after.liveBlocks).toBeLessThanOrEqual(before.liveBlocks);
-      expect(after.overflows).toBe(before.overflows);
+      expectSteadyHeap(m, x, labels);
     }
   });
 

@@ -7,11 +7,10 @@ import { availableBackends, kernels, setBackend } from '../../src/kernels/select
 import { Tensor } from '../../src/tensor/tensor.js';
 import { Rng } from '../../src/tensor/rng.js';
 import { randn } from '../../src/tensor/create.js';
-import { heapStats } from '../../src/tensor/heap.js';
+import { expectSteadyHeap } from '../helpers/steady-heap.js';
 import { noGrad } from '../../src/autograd/grad-mode.js';
 import { ArgumentError } from '../../src/tensor/errors.js';
 import { crossEntropy } from '../../src/ops/loss.js';
-import { SGD } from '../../src/optim/sgd.js';
 import { Module } from '../../src/nn/module.js';
 import { Sequential } from '../../src/nn/sequential.js';
 import { Conv2d } from '../../src/nn/layers.js';
@@ -236,21 +235,7 @@ describe('ResNet buffers', () => {
     const m: ResNet = resnet({ depth: 8, norm: 'bn' }, 1);
     const x = randn([16, 1, 28, 28], { rng: new Rng(1) });
     const labels = Array.from({ length: 16 }, (_, i) => i % 10);
-    const opt = new SGD(m.parameters(), { lr: 0.05 });
-    const step = () => {
-      opt.zeroGrad();
-      crossEntropy(m.train().forward(x), labels).backward();
-      opt.step();
-      noGrad(() => m.eval().forward(x));
-    };
-    step();
-    step();
-    const before = heapStats();
-    for (let i = 0; i < 5; i++) step();
-    const after = heapStats();
-    if (!before.available) return;
-    expect(after.liveBlocks).toBeLessThanOrEqual(before.liveBlocks);
-    expect(after.overflows).toBe(before.overflows);
+    expectSteadyHeap(m, x, labels);
   });
 
   it('recycled buffers never feed a later step: repeated steps give bit-identical gradients', () => {
