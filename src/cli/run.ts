@@ -17,6 +17,7 @@ import {
 } from '../lab/runner/run.js';
 import { createProgress, fmtDuration, type ProgressMode } from '../lab/runner/progress.js';
 import { seedsFlags } from '../lab/runner/seeds-auto.js';
+import { addSeeds, addSeedsToStudy } from '../lab/runner/add-seeds.js';
 import { writeReport } from '../report/index.js';
 import { backendInfo } from '../kernels/select.js';
 import { installHint } from '../kernels/blas/index.js';
@@ -69,10 +70,13 @@ function overridesOf(f: RunFlags, lenient: boolean): ConfigOverrides {
   };
 }
 
-/** --resume continues with the stored config: any flag that would change it is refused, not ignored. */
-function refuseChanges(f: RunFlags): void {
+/**
+ * --resume continues with the stored config: any flag that would change it is refused, not ignored, except `--seeds N`,
+ * which adds seeds (src/lab/runner/add-seeds.ts). Returns that N, if given.
+ */
+function resumeFlags(f: RunFlags): number | undefined {
   const given = [
-    f.tiny && '--tiny', f.quick && '--quick', f.full && '--full', f.set?.length && '--set', f.seeds && f.seeds !== 'auto' && '--seeds',
+    f.tiny && '--tiny', f.quick && '--quick', f.full && '--full', f.set?.length && '--set',
     f.steps && '--steps', f.dataset && '--dataset', f.data && '--data', f.only && '--only', f.out && '--out',
   ].filter(Boolean);
   if (given.length) {
@@ -80,6 +84,7 @@ function refuseChanges(f: RunFlags): void {
       `--resume continues a run with the config it was started with; ${given.join(', ')} cannot change it (start a new run instead)`,
     );
   }
+  return seedsFlags(f.seeds, f.maxSeeds).seeds;
 }
 
 /**
@@ -156,7 +161,7 @@ function addRunOptions(cmd: Command): Command {
     .option('--jobs <n>', 'trials run at once (default: number of cores; 1 runs in this thread)')
     .option('--threads <n>', 'BLAS threads per job (default: cores / jobs)')
     .option('--out <dir>', 'output directory (default runs/<name>-<time>)')
-    .option('--resume <dir>', 'continue a killed run from its journal, without repeating finished trials')
+    .option('--resume <dir>', 'continue a killed run from its journal, without repeating finished trials; with --seeds N, add seeds to it')
     .option('--no-report', 'skip writing the report')
     .option(
       '--save-weights',
@@ -177,7 +182,8 @@ export function registerRun(program: Command): void {
     const opts = runnerOptions(f);
     let outcome: RunOutcome;
     if (f.resume) {
-      refuseChanges(f);
+      const seeds = resumeFlags(f);
+      if (seeds !== undefined) addSeeds(f.resume, seeds, opts.command ?? '', name);
       outcome = await resumeRun(f.resume, opts, name !== undefined ? experimentByName(name) : undefined);
     } else {
       if (name === undefined) throw new ConfigError(`name an experiment: bnlab run <${EXPERIMENT_NAMES.join('|')}> (or --resume DIR)`);
@@ -212,7 +218,8 @@ export function registerStudy(program: Command): void {
     let dir: string;
     let outcome;
     if (f.resume) {
-      refuseChanges(f);
+      const seeds = resumeFlags(f);
+      if (seeds !== undefined) addSeedsToStudy(f.resume, seeds, opts.command ?? '');
       dir = f.resume;
       outcome = await resumeStudy(dir, opts);
     } else {

@@ -107,6 +107,65 @@ describe('bnlab run', () => {
   });
 });
 
+describe('bnlab run --resume DIR --seeds N (adding seeds)', () => {
+  const key = (r: Results) => r.trials.map((t) => [t.id, t.metrics, t.curves, t.diverged]);
+
+  it('runs only the new seeds and ends where a run with that many seeds from the start ends', () => {
+    const root = tmp();
+    const grown = join(root, 'grown');
+    expect(bnlab(['run', 'cnn', '--tiny', '--seeds', '2', '--out', grown, '--no-report'], root).code).toBe(0);
+    const r = bnlab(['run', '--resume', grown, '--seeds', '3', '--no-report', '--progress', 'plain'], root);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/cnn: 24 trials \(8 run now, 16 from the journal/);
+    const straight = join(root, 'straight');
+    expect(bnlab(['run', 'cnn', '--tiny', '--seeds', '3', '--out', straight, '--no-report'], root).code).toBe(0);
+    const a = results(grown);
+    const b = results(straight);
+    expect(a.config).toEqual(b.config);
+    expect(key(a)).toEqual(key(b));
+    expect(a.findings).toEqual(b.findings);
+    const added = JSON.parse(readFileSync(join(grown, 'config.json'), 'utf8')).seedsAdded;
+    const command = `bnlab run --resume ${grown} --seeds 3 --no-report --progress plain`;
+    expect(added).toEqual([expect.objectContaining({ from: 2, to: 3, command })]);
+    // The same count again is a plain resume: nothing runs, nothing is recorded.
+    expect(bnlab(['run', '--resume', grown, '--seeds', '3', '--no-report'], root).stdout).toMatch(/\(0 run now, 24 from the journal/);
+    expect(JSON.parse(readFileSync(join(grown, 'config.json'), 'utf8')).seedsAdded).toHaveLength(1);
+  });
+
+  it('refuses fewer seeds, a --seeds auto run, a wrong experiment and a schema limit, changing nothing', () => {
+    const root = tmp();
+    const dir = join(root, 'fig1');
+    expect(bnlab(['run', 'fig1', '--tiny', '--seeds', '2', '--out', dir, '--no-report'], root).code).toBe(0);
+    const before = readFileSync(join(dir, 'config.json'), 'utf8');
+    const cases: [string[], RegExp][] = [
+      [['run', '--resume', dir, '--seeds', '1'], /^bnlab: .*fig1 already has 2 seeds per arm; --seeds with --resume only adds seeds \(give 2 or more/],
+      [['run', 'lr', '--resume', dir, '--seeds', '3'], /^bnlab: .*fig1 holds a run of 'fig1', not 'lr'/],
+      [['run', '--resume', dir, '--seeds', '3', '--steps', '5'], /^bnlab: --resume continues a run with the config it was started with; --steps/],
+      [['run', '--resume', dir, '--seeds', '100000'], /^bnlab: --seeds 100000: fig1: bad config: seeds/],
+    ];
+    for (const [args, re] of cases) {
+      const r = bnlab([...args, '--no-report'], root);
+      expect(r.stderr, args.join(' ')).toMatch(re);
+      expect(r.code).toBe(2);
+    }
+    expect(readFileSync(join(dir, 'config.json'), 'utf8')).toBe(before);
+    expect(journalIds(dir)).toHaveLength(4);
+    const auto = join(root, 'auto');
+    expect(bnlab(['run', 'fig1', '--tiny', '--seeds', 'auto', '--max-seeds', '2', '--out', auto, '--no-report'], root).code).toBe(0);
+    const r = bnlab(['run', '--resume', auto, '--seeds', '4', '--no-report'], root);
+    expect(r.stderr).toMatch(/^bnlab: .*auto was started with --seeds auto \(it adds seeds itself, up to --max-seeds 2\); resume it without --seeds/);
+  });
+
+  it('adds seeds to every run of a study', () => {
+    const dir = join(tmp(), 'study');
+    expect(bnlab(['study', '--tiny', '--only', 'fig1,scales', '--seeds', '1', '--out', dir, '--no-report']).code).toBe(0);
+    const r = bnlab(['study', '--resume', dir, '--seeds', '2', '--no-report']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/fig1: 4 trials \(2 run now, 2 from the journal/);
+    expect(results(join(dir, 'scales')).config.seeds).toBe(2);
+  });
+});
+
 describe('bnlab study, list, demo', () => {
   it('study runs every experiment into its own directory and writes one report', () => {
     const dir = join(tmp(), 'study');

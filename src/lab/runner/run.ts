@@ -61,7 +61,7 @@ export interface StudyOutcome {
 }
 
 /** config.json of a run directory. */
-interface RunConfigFile {
+export interface RunConfigFile {
   experiment: string;
   config: BaseConfig;
   createdAt: string;
@@ -69,10 +69,12 @@ interface RunConfigFile {
   version: string;
   /** Present when the run adds seeds until its findings resolve (--seeds auto). */
   seedsAuto?: SeedsAuto;
+  /** Seeds added later with `--resume DIR --seeds N` (add-seeds.ts), oldest first. */
+  seedsAdded?: { from: number; to: number; at: string; command: string }[];
 }
 
 /** study.json of a study directory. */
-interface StudyFile {
+export interface StudyFile {
   experiments: string[];
   createdAt: string;
   command: string;
@@ -111,7 +113,7 @@ export function newRunDir(name: string, base = 'runs'): string {
   return dir;
 }
 
-function readJson<T>(path: string, what: string): T {
+export function readJson<T>(path: string, what: string): T {
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as T;
   } catch (e) {
