@@ -127,6 +127,8 @@ describe('bnlab run --resume DIR --seeds N (adding seeds)', () => {
     const added = JSON.parse(readFileSync(join(grown, 'config.json'), 'utf8')).seedsAdded;
     const command = `bnlab run --resume ${grown} --seeds 3 --no-report --progress plain`;
     expect(added).toEqual([expect.objectContaining({ from: 2, to: 3, command })]);
+    // What the report says reproduces the run: the first command with the seeds it has now.
+    expect(a.meta.command).toBe(`bnlab run cnn --tiny --out ${grown} --no-report --seeds 3`);
     // The same count again is a plain resume: nothing runs, nothing is recorded.
     expect(bnlab(['run', '--resume', grown, '--seeds', '3', '--no-report'], root).stdout).toMatch(/\(0 run now, 24 from the journal/);
     expect(JSON.parse(readFileSync(join(grown, 'config.json'), 'utf8')).seedsAdded).toHaveLength(1);

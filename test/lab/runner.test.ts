@@ -10,7 +10,7 @@ import { trialId } from '../../src/lab/experiment.js';
 import type { Results, Trial } from '../../src/lab/results.js';
 import { Journal, readJournal } from '../../src/lab/runner/journal.js';
 import { EXPERIMENTS, EXPERIMENT_NAMES } from '../../src/lab/registry.js';
-import { ConfigError, parseSetValue, resolveConfig, validateConfig } from '../../src/lab/runner/config.js';
+import { ConfigError, parseSetValue, resolveConfig, validateConfig, withSeedsFlag } from '../../src/lab/runner/config.js';
 import { resumeRun, runExperiment, runStudy, resumeStudy } from '../../src/lab/runner/run.js';
 import { createProgress } from '../../src/lab/runner/progress.js';
 import { stringifyResults } from '../../src/lab/runner/output.js';
@@ -81,6 +81,13 @@ describe('config resolution', () => {
     expect(c).toMatchObject({ seeds: 4, steps: 7, arms: ['x', 'y', 'z'], nanArm: 'z', dataset: 'moons' });
     expect(resolveConfig(fake, { sets: ['steps=11'] }).steps).toBe(11);
     expect(resolveConfig(fake, {}).seeds).toBe(3);
+  });
+
+  it('sets the seeds of a recorded command line (a run given more seeds later)', () => {
+    expect(withSeedsFlag('bnlab run cnn --full --out x', 5)).toBe('bnlab run cnn --full --out x --seeds 5');
+    expect(withSeedsFlag('bnlab run fig1 --seeds 2 --tiny', 4)).toBe('bnlab run fig1 --tiny --seeds 4');
+    expect(withSeedsFlag('bnlab study --seeds=1 --quick', 3)).toBe('bnlab study --quick --seeds 3');
+    expect(withSeedsFlag('', 3)).toBe('');
   });
 
   it('parses --set values: JSON, bare-word lists, plain strings', () => {

@@ -167,3 +167,18 @@ export function positiveIntFlag(flag: string, raw: string | number | undefined):
   if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${flag} expects a positive integer, got '${String(raw)}'`);
   return n;
 }
+
+/**
+ * A recorded command line with its seeds per arm set to `seeds`: an existing `--seeds X` (or `--seeds=X`) is replaced,
+ * otherwise `--seeds N` is appended. Used for runs that were given more seeds later, so "Reproduce:" still reproduces.
+ */
+export function withSeedsFlag(command: string, seeds: number): string {
+  const words = command.trim().split(/\s+/).filter(Boolean);
+  if (words.length === 0) return command;
+  const out: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    if (words[i] === '--seeds') i++;
+    else if (!words[i].startsWith('--seeds=')) out.push(words[i]);
+  }
+  return [...out, '--seeds', String(seeds)].join(' ');
+}

@@ -11,7 +11,7 @@ import { adjustFindings } from '../multiplicity.js';
 import { createProgress, type ProgressSink } from './progress.js';
 import { EXPERIMENTS, EXPERIMENT_NAMES, isExperimentName } from '../registry.js';
 import type { Results, Trial } from '../results.js';
-import { ConfigError, RunError, validateConfig } from './config.js';
+import { ConfigError, RunError, validateConfig, withSeedsFlag } from './config.js';
 import { writeAtomic, writeOutputs } from './output.js';
 import { runInline, runWorkers, type Task, type TaskEvents } from './pool.js';
 import { checkSeedsAuto, runSeedsAuto, sameSeedsAuto, type SeedsAuto } from './seeds-auto.js';
@@ -200,7 +200,9 @@ function loadRun(dir: string, given?: Experiment<BaseConfig>): Prepared {
     done.set(t.id, t);
   }
   const pending = grid.filter((s) => !done.has(s.id));
-  return { exp, config, dir, startedAt: file.createdAt, command: file.command, grid, done, pending, auto, ran: 0 };
+  // A run given more seeds later (add-seeds.ts) is reproduced by its first command with the seeds it has now.
+  const command = file.seedsAdded?.length ? withSeedsFlag(file.command, config.seeds) : file.command;
+  return { exp, config, dir, startedAt: file.createdAt, command, grid, done, pending, auto, ran: 0 };
 }
 
 function backendNote(jobs: number, threads: number): string {
