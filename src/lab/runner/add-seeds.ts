@@ -1,9 +1,8 @@
 // More seeds for a run or study that has run: `--resume DIR --seeds N` keeps every finished trial and runs the new seeds.
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, RunError, validateConfig } from './config.js';
 import { writeAtomic } from './output.js';
-import { CONFIG_FILE, experimentByName, readJson, STUDY_FILE, type RunConfigFile, type StudyFile } from './run.js';
+import { CONFIG_FILE, experimentByName, readRunConfig, readStudyFile, type RunConfigFile } from './run.js';
 
 /** A run's config.json rewritten to more seeds, not yet written. */
 interface Planned {
@@ -20,9 +19,7 @@ interface Planned {
  */
 function plan(dir: string, seeds: number, expected?: string): Planned {
   const path = join(dir, CONFIG_FILE);
-  if (!existsSync(path)) throw new RunError(`${dir} is not a bnlab run directory (no ${CONFIG_FILE})`);
-  const file = readJson<RunConfigFile>(path, 'run config');
-  if (expected !== undefined && expected !== file.experiment) throw new RunError(`${dir} holds a run of '${file.experiment}', not '${expected}'`);
+  const file = readRunConfig(dir, expected);
   if (file.seedsAuto) {
     throw new ConfigError(`${dir} was started with --seeds auto (it adds seeds itself, up to --max-seeds ${file.seedsAuto.maxSeeds}); `
       + 'resume it without --seeds');
@@ -59,9 +56,7 @@ export function addSeeds(dir: string, seeds: number, command: string, expected?:
 
 /** Raises every run of a study to `seeds` per arm; all are checked before any config.json changes. */
 export function addSeedsToStudy(dir: string, seeds: number, command: string): void {
-  const path = join(dir, STUDY_FILE);
-  if (!existsSync(path)) throw new RunError(`${dir} is not a bnlab study directory (no ${STUDY_FILE})`);
-  const file = readJson<StudyFile>(path, 'study file');
+  const file = readStudyFile(dir);
   if (file.seedsAuto) throw new RunError(`${dir} was started with --seeds auto (it adds seeds itself); resume it without --seeds`);
   const planned = file.experiments.map((name) => plan(join(dir, name), seeds));
   for (const p of planned) write(p, seeds, command);

@@ -113,7 +113,7 @@ export function newRunDir(name: string, base = 'runs'): string {
   return dir;
 }
 
-export function readJson<T>(path: string, what: string): T {
+function readJson<T>(path: string, what: string): T {
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as T;
   } catch (e) {
@@ -179,13 +179,27 @@ function createRun(exp: Experiment<BaseConfig>, config: BaseConfig, dir: string,
   writeAtomic(join(dir, CONFIG_FILE), JSON.stringify(file, null, 2) + '\n');
 }
 
-/** Loads a run directory: its experiment (from the registry unless given), config and journal. */
-function loadRun(dir: string, given?: Experiment<BaseConfig>): Prepared {
+/** A run directory's config.json, checked to be one (and of the experiment `expected`, when named). */
+export function readRunConfig(dir: string, expected?: string): RunConfigFile {
   const cfgPath = join(dir, CONFIG_FILE);
   if (!existsSync(cfgPath)) throw new RunError(`${dir} is not a bnlab run directory (no ${CONFIG_FILE})`);
   const file = readJson<RunConfigFile>(cfgPath, 'run config');
   if (typeof file.experiment !== 'string') throw new RunError(`${cfgPath}: no "experiment" name`);
-  if (given && given.name !== file.experiment) throw new RunError(`${dir} holds a run of '${file.experiment}', not '${given.name}'`);
+  if (expected !== undefined && expected !== file.experiment) throw new RunError(`${dir} holds a run of '${file.experiment}', not '${expected}'`);
+  return file;
+}
+
+/** A study directory's study.json, checked to be one. */
+export function readStudyFile(dir: string): StudyFile {
+  const path = join(dir, STUDY_FILE);
+  if (!existsSync(path)) throw new RunError(`${dir} is not a bnlab study directory (no ${STUDY_FILE})`);
+  return readJson<StudyFile>(path, 'study file');
+}
+
+/** Loads a run directory: its experiment (from the registry unless given), config and journal. */
+function loadRun(dir: string, given?: Experiment<BaseConfig>): Prepared {
+  const cfgPath = join(dir, CONFIG_FILE);
+  const file = readRunConfig(dir, given?.name);
   const exp = given ?? experimentByName(file.experiment);
   const config = validateConfig(exp, file.config);
   const grid = exp.trials(config);
@@ -372,8 +386,7 @@ export async function runStudy(
 /** Resumes a study directory: each experiment's run resumes from its journal. */
 export async function resumeStudy(dir: string, opts: RunnerOptions = {}): Promise<StudyOutcome> {
   const path = join(dir, STUDY_FILE);
-  if (!existsSync(path)) throw new RunError(`${dir} is not a bnlab study directory (no ${STUDY_FILE})`);
-  const file = readJson<StudyFile>(path, 'study file');
+  const file = readStudyFile(dir);
   sameSeedsAuto(path, file.seedsAuto, opts.seedsAuto);
   const runs = file.experiments.map((name) => loadRun(join(dir, name)));
   return { dir, runs: await execute(runs, 'study', opts) };
